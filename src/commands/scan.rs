@@ -1,0 +1,188 @@
+//! `envscan scan`: every import of a project, where it is and how it is guarded.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use owo_colors::OwoColorize;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::ExitStatus;
+use crate::cli::{GlobalArgs, OutputFormat, ScanArgs};
+use crate::diagnostic::Diagnostic;
+use crate::graph::{ImportClass, NodeKind};
+use crate::output;
+use crate::parse::ImportSite;
+use crate::scan::{ProjectScan, scan_project};
+use crate::settings::{Project, ScanSettings};
+
+/// `envscan scan --format json`. Described by `schemas/scan.schema.json`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScanReport {
+    /// The Python version whose standard library was assumed, X.Y.
+    pub python_version: String,
+    /// The import roots, relative to the project (`""` is the project folder).
+    pub roots: Vec<String>,
+    /// How many files were parsed.
+    pub files: usize,
+    /// Every import site, sorted by file, line and column.
+    pub imports: Vec<ScannedImport>,
+    /// The project's own modules, sorted by name.
+    pub modules: Vec<LocalModule>,
+    /// Imported top-level names that are neither local nor standard library.
+    pub external: Vec<NameSummary>,
+    /// Imported standard-library top-level names.
+    pub stdlib: Vec<String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScannedImport {
+    #[serde(flatten)]
+    pub site: ImportSite,
+    /// What the imported name is on its own.
+    pub class: ImportClass,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LocalModule {
+    pub name: String,
+    /// The module's file; absent for a namespace package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub namespace: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NameSummary {
+    pub name: String,
+    /// How many import sites name it.
+    pub count: usize,
+    /// The first site, as `file:line`.
+    pub first: String,
+}
+
+pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let project = Project::open(&args.project.path)?;
+    let mut diagnostics = project.diagnostics.clone();
+    let settings = ScanSettings::resolve(&project, &args.project, &mut diagnostics)?;
+    let scan = scan_project(&settings, diagnostics);
+    let report = report(&scan, &settings.python_version.to_string());
+    match global.format {
+        OutputFormat::Json => output::print_json(&report)?,
+        OutputFormat::Human => {
+            print_human(&report)?;
+            output::print_diagnostics(&report.diagnostics, global)?;
+        }
+    }
+    Ok(output::exit_status(&report.diagnostics, global))
+}
+
+pub fn report(scan: &ProjectScan, python_version: &str) -> ScanReport {
+    let imports: Vec<ScannedImport> = scan
+        .imports
+        .iter()
+        .map(|site| ScannedImport {
+            site: site.clone(),
+            class: scan.graph.class_of(site),
+        })
+        .collect();
+    let mut external: BTreeMap<String, NameSummary> = BTreeMap::new();
+    let mut stdlib: Vec<String> = Vec::new();
+    for import in &imports {
+        let top = import.site.module.top_level();
+        match import.class {
+            ImportClass::External => {
+                external
+                    .entry(top.to_string())
+                    .or_insert_with(|| NameSummary {
+                        name: top.to_string(),
+                        count: 0,
+                        first: format!("{}:{}", import.site.file, import.site.line),
+                    })
+                    .count += 1;
+            }
+            ImportClass::Stdlib => stdlib.push(top.to_string()),
+            ImportClass::Local => {}
+        }
+    }
+    stdlib.sort();
+    stdlib.dedup();
+    let modules = scan
+        .graph
+        .local_modules()
+        .map(|node| LocalModule {
+            name: node.name.clone(),
+            file: match &node.kind {
+                NodeKind::Local { file } => Some(file.clone()),
+                _ => None,
+            },
+            namespace: node.kind == NodeKind::Namespace,
+        })
+        .collect();
+    ScanReport {
+        python_version: python_version.to_string(),
+        roots: scan.roots.iter().map(|r| r.rel.clone()).collect(),
+        files: scan.files.len(),
+        imports,
+        modules,
+        external: external.into_values().collect(),
+        stdlib,
+        diagnostics: scan.diagnostics.clone(),
+    }
+}
+
+fn print_human(report: &ScanReport) -> std::io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    writeln!(
+        out,
+        "{} {} files, {} imports (Python {})",
+        "Scanned".green().bold(),
+        report.files,
+        report.imports.len(),
+        report.python_version
+    )?;
+    if !report.external.is_empty() {
+        writeln!(out, "\n{}", "External".bold())?;
+        let width = report
+            .external
+            .iter()
+            .map(|e| e.name.len())
+            .max()
+            .unwrap_or(0);
+        for name in &report.external {
+            writeln!(
+                out,
+                "  {:width$}  {:>4}×  {}",
+                name.name,
+                name.count,
+                name.first.dimmed()
+            )?;
+        }
+    }
+    let modules: Vec<&LocalModule> = report.modules.iter().filter(|m| !m.namespace).collect();
+    if !modules.is_empty() {
+        writeln!(out, "\n{}", "Local modules".bold())?;
+        for module in modules {
+            let file = module.file.as_deref().unwrap_or_default();
+            writeln!(out, "  {}  {}", module.name, file.dimmed())?;
+        }
+    }
+    if !report.stdlib.is_empty() {
+        writeln!(out, "\n{}", "Standard library".bold())?;
+        writeln!(out, "  {}", report.stdlib.join(", "))?;
+    }
+    let errors = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .count();
+    if !report.diagnostics.is_empty() {
+        writeln!(
+            out,
+            "\n{} diagnostics ({errors} errors), listed on stderr",
+            report.diagnostics.len()
+        )?;
+    }
+    Ok(())
+}

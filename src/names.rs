@@ -1,0 +1,213 @@
+//! Validated names that cross stage boundaries.
+//!
+//! - [`ModuleName`]: a dotted Python module name, every component an identifier
+//!   (as ty's `ModuleName::new`, which refuses `""`, `.a` and `a..b`).
+//! - [`PackageName`]: a distribution name normalised per PEP 503
+//!   (<https://peps.python.org/pep-0503/#normalized-names>): lowercase, runs of `-_.` → `-`.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A dotted module name such as `google.protobuf`.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct ModuleName(String);
+
+impl ModuleName {
+    /// `None` unless every dot-separated component is a Python identifier.
+    pub fn new(name: &str) -> Option<Self> {
+        if name.split('.').all(is_identifier) {
+            Some(Self(name.to_string()))
+        } else {
+            None
+        }
+    }
+
+    /// Builds a name from components, each of which must be an identifier.
+    pub fn from_components<'a>(parts: impl IntoIterator<Item = &'a str>) -> Option<Self> {
+        let mut name = String::new();
+        for part in parts {
+            if !is_identifier(part) {
+                return None;
+            }
+            if !name.is_empty() {
+                name.push('.');
+            }
+            name.push_str(part);
+        }
+        (!name.is_empty()).then_some(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn components(&self) -> impl Iterator<Item = &str> {
+        self.0.split('.')
+    }
+
+    /// The first component: `google` for `google.protobuf`.
+    pub fn top_level(&self) -> &str {
+        self.0.split('.').next().unwrap_or(&self.0)
+    }
+
+    /// The enclosing package: `a.b` for `a.b.c`, `None` for a top-level name.
+    pub fn parent(&self) -> Option<Self> {
+        self.0.rsplit_once('.').map(|(p, _)| Self(p.to_string()))
+    }
+
+    /// `self.child`, when `child` is a valid (possibly dotted) name.
+    pub fn join(&self, child: &str) -> Option<Self> {
+        Self::new(&format!("{}.{child}", self.0))
+    }
+
+    /// `self` and each of its parents, longest first: `a.b.c`, `a.b`, `a`.
+    pub fn ancestors(&self) -> impl Iterator<Item = Self> + '_ {
+        let mut current = Some(self.clone());
+        std::iter::from_fn(move || {
+            let this = current.take()?;
+            current = this.parent();
+            Some(this)
+        })
+    }
+
+    /// Whether `self` is `other` or inside it: `a.b` starts with `a`, `ab` does not.
+    pub fn starts_with(&self, other: &ModuleName) -> bool {
+        self.0 == other.0
+            || (self.0.starts_with(&other.0) && self.0.as_bytes().get(other.0.len()) == Some(&b'.'))
+    }
+}
+
+impl fmt::Display for ModuleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for ModuleName {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(&value).ok_or_else(|| format!("not a module name: {value:?}"))
+    }
+}
+
+impl From<ModuleName> for String {
+    fn from(value: ModuleName) -> Self {
+        value.0
+    }
+}
+
+/// A Python identifier (PEP 3131, approximated by Unicode XID as CPython does after NFKC).
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c == '_' || unicode_ident_start(c) => {}
+        _ => return false,
+    }
+    chars.all(|c| c == '_' || unicode_ident_continue(c))
+}
+
+fn unicode_ident_start(c: char) -> bool {
+    c.is_alphabetic()
+}
+
+fn unicode_ident_continue(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// A distribution name normalised per PEP 503.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(from = "String", into = "String")]
+pub struct PackageName(String);
+
+impl PackageName {
+    pub fn new(raw: &str) -> Self {
+        let mut out = String::with_capacity(raw.len());
+        let mut pending_sep = false;
+        for c in raw.trim().chars() {
+            if matches!(c, '-' | '_' | '.') {
+                pending_sep = true;
+            } else {
+                if pending_sep && !out.is_empty() {
+                    out.push('-');
+                }
+                pending_sep = false;
+                out.extend(c.to_lowercase());
+            }
+        }
+        Self(out)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PackageName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for PackageName {
+    fn from(value: String) -> Self {
+        Self::new(&value)
+    }
+}
+
+impl From<PackageName> for String {
+    fn from(value: PackageName) -> Self {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_name_refuses_empty_and_leading_or_double_dots() {
+        assert!(ModuleName::new("").is_none());
+        assert!(ModuleName::new(".a").is_none());
+        assert!(ModuleName::new("a..b").is_none());
+        assert!(ModuleName::new("a-b").is_none());
+        assert!(ModuleName::new("1a").is_none());
+        assert_eq!(ModuleName::new("a.b_c").unwrap().as_str(), "a.b_c");
+    }
+
+    #[test]
+    fn module_name_ancestors_run_longest_first() {
+        let name = ModuleName::new("a.b.c").unwrap();
+        let all: Vec<String> = name.ancestors().map(String::from).collect();
+        assert_eq!(all, ["a.b.c", "a.b", "a"]);
+        assert_eq!(name.top_level(), "a");
+    }
+
+    #[test]
+    fn module_name_starts_with_respects_component_boundaries() {
+        let ab = ModuleName::new("a.b").unwrap();
+        assert!(ab.starts_with(&ModuleName::new("a").unwrap()));
+        assert!(
+            !ModuleName::new("ab")
+                .unwrap()
+                .starts_with(&ModuleName::new("a").unwrap())
+        );
+        assert!(ab.starts_with(&ab));
+    }
+
+    #[test]
+    fn package_names_are_normalised_per_pep_503() {
+        assert_eq!(PackageName::new("Foo.Bar__baz").as_str(), "foo-bar-baz");
+        assert_eq!(PackageName::new("PyYAML").as_str(), "pyyaml");
+        assert_eq!(
+            PackageName::new("zope.interface").as_str(),
+            "zope-interface"
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! Writing results: JSON on stdout, human text with colour where the terminal takes it.
+//!
+//! Colour goes through `anstream`, which strips it when the stream is not a terminal or
+//! `NO_COLOR` is set, so callers always write styled text.
+
+use std::io::{self, Write};
+
+use owo_colors::OwoColorize;
+use serde::Serialize;
+
+use crate::cli::GlobalArgs;
+use crate::diagnostic::{Diagnostic, Severity};
+
+/// Prints `value` as pretty JSON and a newline on stdout.
+pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut stdout = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, value)?;
+    writeln!(stdout)?;
+    Ok(())
+}
+
+/// Prints diagnostics on stderr, filtered by `-q` (errors only) and `-v` (info too).
+pub fn print_diagnostics(diagnostics: &[Diagnostic], global: &GlobalArgs) -> io::Result<()> {
+    let mut stderr = anstream::stderr().lock();
+    for diagnostic in diagnostics {
+        let shown = match diagnostic.severity {
+            Severity::Error => true,
+            Severity::Warning => !global.quiet,
+            Severity::Info => global.verbose > 0,
+        };
+        if shown {
+            write_diagnostic(&mut stderr, diagnostic)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_diagnostic(out: &mut impl Write, d: &Diagnostic) -> io::Result<()> {
+    if let Some(file) = &d.file {
+        write!(out, "{}", file.bold())?;
+        if let Some(line) = d.line {
+            write!(out, ":{line}")?;
+            if let Some(column) = d.column {
+                write!(out, ":{column}")?;
+            }
+        }
+        write!(out, ": ")?;
+    }
+    match d.severity {
+        Severity::Error => write!(out, "{}", "error".red().bold())?,
+        Severity::Warning => write!(out, "{}", "warning".yellow().bold())?,
+        Severity::Info => write!(out, "{}", "info".cyan().bold())?,
+    }
+    writeln!(out, "[{}] {}", d.code, d.message)?;
+    if let Some(hint) = &d.hint {
+        writeln!(out, "  {} {hint}", "hint:".cyan())?;
+    }
+    Ok(())
+}
+
+/// Prints a fatal error and its causes.
+pub fn print_fatal(out: &mut impl Write, err: &anyhow::Error) -> io::Result<()> {
+    write!(out, "{} {err}", "envscan: error:".red().bold())?;
+    for cause in err.chain().skip(1) {
+        write!(out, ": {cause}")?;
+    }
+    writeln!(out)
+}
+
+/// The exit status for a finished run: 1 under `--strict` when there were errors.
+pub fn exit_status(diagnostics: &[Diagnostic], global: &GlobalArgs) -> crate::ExitStatus {
+    if global.strict && crate::diagnostic::has_errors(diagnostics) {
+        crate::ExitStatus::Failure
+    } else {
+        crate::ExitStatus::Success
+    }
+}

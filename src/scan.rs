@@ -1,0 +1,42 @@
+//! The front half every command shares: walk the project, parse its files, build the graph.
+
+use crate::diagnostic::{self, Diagnostic};
+use crate::graph::{self, ModuleGraph};
+use crate::parse::{self, ImportSite};
+use crate::settings::ScanSettings;
+use crate::walk::{self, ImportRoot, SourceFile};
+
+/// Everything known about a project's source.
+#[derive(Debug)]
+pub struct ProjectScan {
+    pub files: Vec<SourceFile>,
+    pub roots: Vec<ImportRoot>,
+    /// Sorted by file, line, column, module.
+    pub imports: Vec<ImportSite>,
+    pub graph: ModuleGraph,
+    /// Sorted.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn scan_project(settings: &ScanSettings, mut diagnostics: Vec<Diagnostic>) -> ProjectScan {
+    let walked = walk::walk(settings);
+    diagnostics.extend(walked.diagnostics);
+    let parsed = parse::parse_files(&walked.files, settings);
+    diagnostics.extend(parsed.diagnostics);
+    let mut imports = parsed.imports;
+    imports.sort();
+    let graph = graph::build(
+        &walked.files,
+        &imports,
+        settings.python_version,
+        &mut diagnostics,
+    );
+    diagnostic::sort(&mut diagnostics);
+    ProjectScan {
+        files: walked.files,
+        roots: walked.roots,
+        imports,
+        graph,
+        diagnostics,
+    }
+}
