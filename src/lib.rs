@@ -22,6 +22,7 @@ pub mod names;
 pub mod output;
 pub mod parse;
 pub mod scan;
+pub mod schema;
 pub mod settings;
 pub mod walk;
 

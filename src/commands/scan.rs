@@ -186,3 +186,13 @@ fn print_human(report: &ScanReport) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_schema_is_current() {
+        crate::schema::assert_current::<ScanReport>("scan.schema.json");
+    }
+}
