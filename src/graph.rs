@@ -136,13 +136,13 @@ impl ModuleGraph {
         }
     }
 
+    /// The node of `from a import b` is `a.b` when that is a module, else `a`.
     fn target_of(&self, site: &ImportSite) -> Option<NodeIndex> {
-        if let Some(member) = &site.member {
-            if let Some(index) = site.module.join(member).and_then(|n| self.node(n.as_str())) {
-                return Some(index);
-            }
-        }
-        self.node(site.module.as_str())
+        site.member
+            .as_deref()
+            .and_then(|member| site.module.join(member))
+            .and_then(|name| self.node(name.as_str()))
+            .or_else(|| self.node(site.module.as_str()))
     }
 }
 
@@ -217,16 +217,7 @@ fn resolve_site(
     let top = site.module.top_level();
     let top_is_local = !is_builtin_module(top) && graph.node(top).is_some();
     if top_is_local {
-        if let Some(member) = &site.member {
-            if let Some(index) = site
-                .module
-                .join(member)
-                .and_then(|n| graph.node(n.as_str()))
-            {
-                return index;
-            }
-        }
-        if let Some(index) = graph.node(site.module.as_str()) {
+        if let Some(index) = graph.target_of(site) {
             return index;
         }
         // The top level is ours but the submodule is not there: report the longest part
