@@ -11,6 +11,7 @@
 //! Problems in the user's files are [`diagnostic::Diagnostic`]s, collected and reported; only
 //! usage errors and failures of envscan itself end a run early.
 
+pub mod classify;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
@@ -21,6 +22,7 @@ pub mod index;
 pub mod names;
 pub mod output;
 pub mod parse;
+pub mod resolve;
 pub mod scan;
 pub mod schema;
 pub mod settings;

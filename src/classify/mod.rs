@@ -1,1 +1,3 @@
-//! classify stage.
+//! classify: what each needed module or distribution is, and how it travels.
+
+pub mod suggest;

@@ -1,1 +1,3 @@
-//! resolve stage.
+//! resolve: imported module names to files on the target environment's search path.
+
+pub mod finder;
