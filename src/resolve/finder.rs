@@ -195,13 +195,13 @@ fn read_listing(dir: &Path) -> Listing {
             }
         } else if let Some(stem) = extension_stem(name) {
             listing.modules.insert(stem.to_string(), (path, true));
-        } else if let Some(stem) = name.strip_suffix(".py") {
-            if crate::names::is_identifier(stem) {
-                listing
-                    .modules
-                    .entry(stem.to_string())
-                    .or_insert((path, false));
-            }
+        } else if let Some(stem) = name.strip_suffix(".py")
+            && crate::names::is_identifier(stem)
+        {
+            listing
+                .modules
+                .entry(stem.to_string())
+                .or_insert((path, false));
         }
     }
     listing
