@@ -1,1 +1,3 @@
-//! emit stage.
+//! emit: the files envscan writes.
+
+pub mod pylock;
