@@ -1,3 +1,4 @@
 //! emit: the files envscan writes.
 
+pub mod conda;
 pub mod pylock;
