@@ -137,10 +137,10 @@ impl ModuleGraph {
     }
 
     fn target_of(&self, site: &ImportSite) -> Option<NodeIndex> {
-        if let Some(member) = &site.member {
-            if let Some(index) = site.module.join(member).and_then(|n| self.node(n.as_str())) {
-                return Some(index);
-            }
+        if let Some(member) = &site.member
+            && let Some(index) = site.module.join(member).and_then(|n| self.node(n.as_str()))
+        {
+            return Some(index);
         }
         self.node(site.module.as_str())
     }
@@ -217,14 +217,13 @@ fn resolve_site(
     let top = site.module.top_level();
     let top_is_local = !is_builtin_module(top) && graph.node(top).is_some();
     if top_is_local {
-        if let Some(member) = &site.member {
-            if let Some(index) = site
+        if let Some(member) = &site.member
+            && let Some(index) = site
                 .module
                 .join(member)
                 .and_then(|n| graph.node(n.as_str()))
-            {
-                return index;
-            }
+        {
+            return index;
         }
         if let Some(index) = graph.node(site.module.as_str()) {
             return index;
