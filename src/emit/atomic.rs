@@ -274,7 +274,10 @@ impl ProjectLock {
     }
 
     /// Takes the lock, calling `on_wait` with the project folder before waiting if it is held.
-    pub fn acquire_with(project_root: &Path, on_wait: impl FnOnce(&Path)) -> Result<Self, LockError> {
+    pub fn acquire_with(
+        project_root: &Path,
+        on_wait: impl FnOnce(&Path),
+    ) -> Result<Self, LockError> {
         let root = fs_err::canonicalize(project_root).map_err(|source| LockError {
             path: project_root.to_path_buf(),
             source,
@@ -473,10 +476,7 @@ mod tests {
             }
         });
         for path in &paths {
-            assert_eq!(
-                fs_err::read_to_string(path).unwrap(),
-                format!("9\n{body}")
-            );
+            assert_eq!(fs_err::read_to_string(path).unwrap(), format!("9\n{body}"));
         }
         assert!(leftover_temp_files(dir.path()).is_empty());
         assert!(leftover_temp_files(&dir.path().join("c")).is_empty());
