@@ -434,6 +434,19 @@ mod tests {
         assert_eq!(mode, 0o750);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_new_output_gets_the_mode_of_any_new_file_not_the_temp_files_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let reference = dir.path().join("reference");
+        fs_err::write(&reference, "x").unwrap();
+        let path = dir.path().join("pylock.envscan.toml");
+        set_of(&[(&path, "new\n")]).commit().unwrap();
+        let mode = |p: &Path| fs_err::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&reference));
+    }
+
     #[test]
     fn stale_lists_only_outputs_that_differ_and_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
