@@ -104,5 +104,73 @@ fn io_problem(root: &Path, path: Option<&Path>, err: &io::Error) -> Option<Diagn
     if err.kind() == io::ErrorKind::NotFound && !is_link && !path.exists() {
         return None;
     }
+    if rel.is_empty() {
+        return Some(Diagnostic::error(
+            UNREADABLE_PATH,
+            format!("cannot list the project folder: {err}"),
+        ));
+    }
     Some(Diagnostic::warning(UNREADABLE_PATH, format!("cannot read: {err}")).with_file(rel))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_that_cannot_be_listed_is_unreadable_with_its_relative_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs_err::create_dir_all(root.join("locked")).unwrap();
+        let err = ignore::Error::WithDepth {
+            depth: 1,
+            err: Box::new(ignore::Error::WithPath {
+                path: root.join("locked"),
+                err: Box::new(ignore::Error::Io(io::Error::from(
+                    io::ErrorKind::PermissionDenied,
+                ))),
+            }),
+        };
+        let found = diagnose(root, &err);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, UNREADABLE_PATH);
+        assert_eq!(found[0].file.as_deref(), Some("locked"));
+        assert!(
+            found[0].message.contains("permission denied"),
+            "{}",
+            found[0]
+        );
+    }
+
+    #[test]
+    fn a_bad_line_in_a_gitignore_names_the_file_and_line() {
+        let root = Path::new("/p");
+        let err = ignore::Error::Partial(vec![ignore::Error::WithPath {
+            path: root.join("sub/.gitignore"),
+            err: Box::new(ignore::Error::WithLineNumber {
+                line: 3,
+                err: Box::new(ignore::Error::Glob {
+                    glob: Some("a[".into()),
+                    err: "unclosed character class".into(),
+                }),
+            }),
+        }]);
+        let found = diagnose(root, &err);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, INVALID_IGNORE_FILE);
+        assert_eq!(found[0].file.as_deref(), Some("sub/.gitignore"));
+        assert_eq!(found[0].line, Some(3));
+    }
+
+    #[test]
+    fn a_folder_loop_names_the_link() {
+        let root = Path::new("/p");
+        let err = ignore::Error::Loop {
+            ancestor: root.to_path_buf(),
+            child: root.join("a/up"),
+        };
+        let found = diagnose(root, &err);
+        assert_eq!(found[0].code, SYMLINK_LOOP);
+        assert_eq!(found[0].file.as_deref(), Some("a/up"));
+    }
 }

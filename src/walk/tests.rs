@@ -25,7 +25,9 @@ fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = fs_err::canonicalize(dir.path()).unwrap().join(name);
     copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name),
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name),
         &root,
     );
     (dir, root)
@@ -80,7 +82,10 @@ fn skipped_folders_ignored_files_and_excludes_leave_only_project_sources() {
 #[test]
 fn gitignore_is_honoured_without_a_git_folder() {
     let (_dir, root) = fixture("walk-skips");
-    assert!(!inside_git_repository(&root), "the copy must not be in a repository");
+    assert!(
+        !inside_git_repository(&root),
+        "the copy must not be in a repository"
+    );
     let walk = walk(&settings(&root));
     let listed = rels(&walk);
     assert!(listed.contains(&"kept.py"));
@@ -102,7 +107,10 @@ fn parent_gitignore_counts_only_inside_the_same_git_repository() {
     fs_err::write(root.join("main.py"), "").unwrap();
 
     let outside_repository = walk(&settings(&root));
-    assert_eq!(rels(&outside_repository), ["hidden_by_parent.py", "main.py"]);
+    assert_eq!(
+        rels(&outside_repository),
+        ["hidden_by_parent.py", "main.py"]
+    );
 
     fs_err::create_dir_all(top.join(".git")).unwrap();
     let inside_repository = walk(&settings(&root));
@@ -220,7 +228,10 @@ fn symlinks_inside_are_followed_once_and_outside_or_looping_ones_are_reported() 
     symlink("../src/pkg/core.py", root.join("scripts/core_link.py"));
     // Outside: a folder and a source file.
     symlink(&elsewhere, root.join("data"));
-    symlink(elsewhere.join("foreign.py"), root.join("scripts/foreign.py"));
+    symlink(
+        elsewhere.join("foreign.py"),
+        root.join("scripts/foreign.py"),
+    );
     // Loops: a folder link back to its parent, a file link to itself.
     symlink("..", root.join("scripts/up"));
     symlink("self.py", root.join("scripts/self.py"));
@@ -276,7 +287,10 @@ fn a_file_reached_only_through_links_is_listed_under_the_first_link_path() {
     symlink("real", root.join("a_link"));
     let walk = walk(&settings(&root));
     assert_eq!(rels(&walk), ["a_link/a.py"]);
-    assert_eq!(walk.files[0].module.as_ref().map(|m| m.as_str()), Some("a_link.a"));
+    assert_eq!(
+        walk.files[0].module.as_ref().map(|m| m.as_str()),
+        Some("a_link.a")
+    );
 }
 
 #[cfg(unix)]
@@ -335,12 +349,26 @@ fn an_unreadable_folder_is_reported_and_the_walk_goes_on() {
     assert_eq!(codes(&walk), [(UNREADABLE_PATH.as_str(), Some("locked"))]);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
-fn parallel_and_single_threaded_walks_list_the_same_files() {
-    let (_dir, root) = fixture("src-layout");
-    let one = walk_with(&settings(&root), Threads::One);
-    let many = walk_with(&settings(&root), Threads::Parallel);
-    assert_eq!(one.files, many.files);
-    assert_eq!(one.diagnostics, many.diagnostics);
-    assert_eq!(one.files.len(), 8);
+fn names_that_are_not_utf8_are_reported_once_and_skipped() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = fs_err::canonicalize(dir.path()).unwrap();
+    let folder = root.join(OsStr::from_bytes(b"caf\xe9"));
+    fs_err::create_dir_all(&folder).unwrap();
+    fs_err::write(folder.join("a.py"), "").unwrap();
+    fs_err::write(root.join(OsStr::from_bytes(b"r\xe9sum\xe9.py")), "").unwrap();
+    fs_err::write(root.join(OsStr::from_bytes(b"notes\xe9.txt")), "").unwrap();
+    fs_err::write(root.join("main.py"), "").unwrap();
+    let walk = walk(&settings(&root));
+    assert_eq!(rels(&walk), ["main.py"]);
+    assert_eq!(
+        codes(&walk),
+        [
+            (NON_UTF8_PATH.as_str(), Some("caf\u{fffd}")),
+            (NON_UTF8_PATH.as_str(), Some("r\u{fffd}sum\u{fffd}.py")),
+        ]
+    );
 }
