@@ -1,22 +1,56 @@
 //! walk: the project's Python files and notebooks.
 //!
-//! Honours `.gitignore`/`.ignore` (the `ignore` crate, inside and outside a git repository),
-//! skips virtual environments (any folder holding `pyvenv.cfg` or `conda-meta`),
-//! `site-packages`, `__pycache__`, `.git`, `node_modules`, build caches and the configured
-//! excludes. Symlinks are followed only while they stay inside the project.
+//! Honours `.gitignore`, `.ignore` and `.git/info/exclude` (the `ignore` crate, inside and
+//! outside a git repository), skips virtual environments (any folder holding `pyvenv.cfg` or
+//! `conda-meta`), `site-packages`, `__pycache__`, `.git`, `node_modules`, build caches, hidden
+//! folders and the configured excludes (see [`rules`]). Symlinks are followed only while they
+//! stay inside the project. File contents and sizes are not looked at: the parse stage does.
 //!
 //! Each file is named by its dotted module name under the project's import roots: the
 //! configured `roots`, a `src/` layout, and the project folder itself; the most specific
-//! root that contains a file names it.
+//! root that contains a file names it (see [`roots`]).
+//!
+//! Decisions:
+//! - A parent folder's `.gitignore` counts only when the project is inside a git repository
+//!   (a `.git` in the project or above), and only up to that repository's top, as git does.
+//!   Outside a repository only the project's own ignore files count, so a stray
+//!   `~/.gitignore` cannot hide a project's files.
+//! - The user's global gitignore (`core.excludesFile`) is not read: the same checkout lists
+//!   the same files on every machine, which a lock made in CI depends on.
+//! - `exclude` globs are gitignore-style, relative to the project (`tests/data`, `/scratch`,
+//!   `*_pb2.py`); a glob starting with `!` is refused, since it would un-ignore everything.
+//! - A file reached through several paths (an in-project symlink) is listed once, under a
+//!   path without symlinks when there is one, otherwise under the first path in sorted order.
+//! - The walk runs on one thread. Measured on 2 shared cores, a warm 5,000-file tree (550
+//!   folders, one `.gitignore`), `ignore`/`globset`/envscan optimised: single-threaded
+//!   min 17.3 ms / median 17.9 ms, `build_parallel` min 17.0 ms / median 17.7 ms (15 runs
+//!   each); unoptimised both take about 160 ms. No gain worth a second code path, and the
+//!   parse stage that follows dominates.
 
-use std::path::PathBuf;
+mod problems;
+mod roots;
+mod rules;
 
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ignore::overrides::{Override, OverrideBuilder};
+use ignore::{DirEntry, WalkBuilder};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::names::ModuleName;
 use crate::settings::ScanSettings;
+
+pub use problems::{INVALID_IGNORE_FILE, SYMLINK_LOOP, UNREADABLE_PATH};
+pub use roots::{IMPORT_ROOT_MISSING, IMPORT_ROOT_OUTSIDE_PROJECT};
+pub use rules::{NON_UTF8_PATH, SYMLINK_OUTSIDE_PROJECT};
+
+use rules::{EntryKind, Rules, source_kind_of};
+
+pub const INVALID_EXCLUDE: Code = Code("invalid-exclude");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -59,6 +93,201 @@ pub struct Walk {
 
 /// Walks the project named by `settings.root`.
 pub fn walk(settings: &ScanSettings) -> Walk {
-    let _ = settings;
-    Walk::default()
+    let root = settings.root.as_path();
+    let mut diagnostics = Vec::new();
+    let roots = roots::import_roots(root, &settings.roots, &mut diagnostics);
+    let excludes = build_excludes(root, &settings.exclude, &mut diagnostics);
+    let rules = Arc::new(Rules::new(root.to_path_buf(), excludes.clone()));
+
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .standard_filters(false)
+        .ignore(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .parents(inside_git_repository(root))
+        .follow_links(true)
+        .overrides(excludes);
+    let filter_rules = Arc::clone(&rules);
+    builder.filter_entry(move |entry| keep(&filter_rules, entry));
+
+    let mut found = Found::default();
+    for result in builder.build() {
+        record(root, result, &mut found);
+    }
+    diagnostics.extend(found.diagnostics);
+    diagnostics.extend(
+        rules
+            .diagnostics
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .drain(..),
+    );
+
+    let files = distinct(root, found.files, &found.links)
+        .into_iter()
+        .map(|(path, rel, kind)| {
+            let (module, is_package) = roots::module_of(&rel, kind, &roots);
+            SourceFile {
+                path,
+                rel,
+                kind,
+                module,
+                is_package,
+            }
+        })
+        .collect();
+    crate::diagnostic::sort(&mut diagnostics);
+    Walk {
+        files,
+        roots,
+        diagnostics,
+    }
 }
+
+/// What the walker yields, before de-duplication and naming.
+#[derive(Default)]
+struct Found {
+    /// Source files: path, rel, kind, whether the path itself is a symlink.
+    files: Vec<(PathBuf, String, SourceKind, bool)>,
+    /// `rel` of every symlink followed (folders and files).
+    links: BTreeSet<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The filter the walker asks before yielding a file or entering a folder.
+fn keep(rules: &Rules, entry: &DirEntry) -> bool {
+    if entry.depth() == 0 {
+        return true;
+    }
+    let kind = match entry.file_type() {
+        Some(kind) if kind.is_dir() => EntryKind::Folder,
+        Some(kind) if kind.is_file() => EntryKind::File,
+        // Sockets, fifos and devices: reading a fifo named `x.py` would block the parser.
+        _ => return false,
+    };
+    rules.keep(entry.path(), kind, entry.path_is_symlink())
+}
+
+fn record(root: &Path, result: Result<DirEntry, ignore::Error>, found: &mut Found) {
+    let entry = match result {
+        Ok(entry) => entry,
+        Err(err) => {
+            found.diagnostics.extend(problems::diagnose(root, &err));
+            return;
+        }
+    };
+    if entry.depth() == 0 {
+        return;
+    }
+    let is_symlink = entry.path_is_symlink();
+    let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+    let path = entry.into_path();
+    // Non-UTF-8 names were refused (and reported) by the filter.
+    let Some(rel) = utf8_rel(root, &path) else {
+        return;
+    };
+    if is_symlink {
+        found.links.insert(rel.clone());
+    }
+    if let Some(kind) = path
+        .file_name()
+        .and_then(source_kind_of)
+        .filter(|_| is_file)
+    {
+        found.files.push((path, rel, kind, is_symlink));
+    }
+}
+
+/// `path` relative to `root` with forward slashes, when every component is UTF-8.
+fn utf8_rel(root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let parts: Option<Vec<&str>> = relative.iter().map(|part| part.to_str()).collect();
+    Some(parts?.join("/"))
+}
+
+/// One entry per real file, sorted by `rel`: a file reached through an in-project symlink
+/// is kept under its path without links when the walk saw one.
+fn distinct(
+    root: &Path,
+    mut files: Vec<(PathBuf, String, SourceKind, bool)>,
+    links: &BTreeSet<String>,
+) -> Vec<(PathBuf, String, SourceKind)> {
+    // A path goes through a link when it, or one of its folders, is a link the walk followed.
+    let through_link = |rel: &str, is_symlink: bool| {
+        is_symlink
+            || rel
+                .match_indices('/')
+                .any(|(slash, _)| links.contains(&rel[..slash]))
+    };
+    let mut keyed: Vec<(bool, PathBuf, String, SourceKind)> = files
+        .drain(..)
+        .map(|(path, rel, kind, is_symlink)| (through_link(&rel, is_symlink), path, rel, kind))
+        .collect();
+    // Paths without links first, then by rel: the first path of each real file wins.
+    keyed.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
+    let mut seen = HashSet::new();
+    let mut kept = Vec::with_capacity(keyed.len());
+    for (linked, path, rel, kind) in keyed {
+        let real = if linked {
+            fs_err::canonicalize(&path).unwrap_or_else(|_| path.clone())
+        } else {
+            root.join(&rel)
+        };
+        if seen.insert(real) {
+            kept.push((path, rel, kind));
+        }
+    }
+    kept.sort_by(|a, b| a.1.cmp(&b.1));
+    kept
+}
+
+/// Whether `root` is in a git repository: a `.git` folder or file (worktrees, submodules)
+/// in it or above it.
+fn inside_git_repository(root: &Path) -> bool {
+    root.ancestors().any(|folder| folder.join(".git").exists())
+}
+
+/// The configured excludes as `ignore` overrides: each glob becomes `!glob`, an ignore rule.
+fn build_excludes(root: &Path, globs: &[String], diagnostics: &mut Vec<Diagnostic>) -> Override {
+    let mut builder = OverrideBuilder::new(root);
+    for glob in globs {
+        let trimmed = glob.trim();
+        if trimmed.is_empty() || trimmed.starts_with('!') {
+            diagnostics.push(
+                Diagnostic::error(
+                    INVALID_EXCLUDE,
+                    format!("exclude `{glob}` is not a glob naming files to leave out"),
+                )
+                .with_hint("excludes are gitignore-style globs such as `tests/data` or `*_pb2.py`"),
+            );
+            continue;
+        }
+        if let Err(err) = builder.add(&format!("!{trimmed}")) {
+            diagnostics.push(Diagnostic::error(
+                INVALID_EXCLUDE,
+                format!("exclude `{glob}` is not a valid glob: {}", glob_error(&err)),
+            ));
+        }
+    }
+    builder.build().unwrap_or_else(|err| {
+        diagnostics.push(Diagnostic::error(
+            INVALID_EXCLUDE,
+            format!("excludes could not be compiled: {err}"),
+        ));
+        Override::empty()
+    })
+}
+
+/// The reason inside a glob error, without the `!` this module added to the glob.
+fn glob_error(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::Glob { err, .. } => err.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
