@@ -116,7 +116,9 @@ fn sniff_binary(bytes: &[u8], rel: &str) -> Option<Diagnostic> {
         return Some(
             Diagnostic::warning(BINARY_FILE, format!("{rel} is UTF-16 text; skipped"))
                 .with_file(rel)
-                .with_hint("Python source must be in an ASCII-compatible encoding: save it as UTF-8"),
+                .with_hint(
+                    "Python source must be in an ASCII-compatible encoding: save it as UTF-8",
+                ),
         );
     }
     let head = &bytes[..bytes.len().min(SNIFF_LEN)];
@@ -317,7 +319,8 @@ mod tests {
 
     #[test]
     fn vim_style_cookie_on_line_two_after_a_shebang_is_honoured() {
-        let decoded = decode(b"#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\nx='\x80'\n");
+        let decoded =
+            decode(b"#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\nx='\x80'\n");
         assert!(decoded.diagnostics.is_empty());
         assert!(decoded.text.unwrap().contains('€'));
     }

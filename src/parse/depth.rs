@@ -273,7 +273,14 @@ fn too_deep_lines(b: &[u8], limit: u32) -> Vec<(usize, usize, u32)> {
                 } else {
                     op = matches!(
                         word,
-                        b"and" | b"or" | b"not" | b"if" | b"else" | b"lambda" | b"await" | b"in"
+                        b"and"
+                            | b"or"
+                            | b"not"
+                            | b"if"
+                            | b"else"
+                            | b"lambda"
+                            | b"await"
+                            | b"in"
                             | b"is"
                     );
                 }

@@ -153,11 +153,26 @@ mod tests {
     fn type_checking_tests_are_recognised_through_typing_aliases() {
         let mut bindings = Bindings::default();
         bindings.typing.insert("t".into());
-        for test in ["TYPE_CHECKING", "typing.TYPE_CHECKING", "t.TYPE_CHECKING", "TYPE_CHECKING and X"] {
-            assert_eq!(type_checking_test(&expr(test), &bindings), TypeCheckingTest::Body, "{test}");
+        for test in [
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+            "t.TYPE_CHECKING",
+            "TYPE_CHECKING and X",
+        ] {
+            assert_eq!(
+                type_checking_test(&expr(test), &bindings),
+                TypeCheckingTest::Body,
+                "{test}"
+            );
         }
-        assert_eq!(type_checking_test(&expr("not TYPE_CHECKING"), &bindings), TypeCheckingTest::Negated);
-        assert_eq!(type_checking_test(&expr("x.TYPE_CHECKING"), &bindings), TypeCheckingTest::No);
+        assert_eq!(
+            type_checking_test(&expr("not TYPE_CHECKING"), &bindings),
+            TypeCheckingTest::Negated
+        );
+        assert_eq!(
+            type_checking_test(&expr("x.TYPE_CHECKING"), &bindings),
+            TypeCheckingTest::No
+        );
     }
 
     #[test]

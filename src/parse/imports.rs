@@ -171,7 +171,11 @@ impl<'a> Collector<'a> {
                 None => return,
             }
         } else {
-            let written = format!("{}{}", ".".repeat(import.level as usize), tail.unwrap_or(""));
+            let written = format!(
+                "{}{}",
+                ".".repeat(import.level as usize),
+                tail.unwrap_or("")
+            );
             match self.resolve_relative(import.level, tail, import.start(), &written) {
                 Some(module) => (module, Some(written)),
                 None => return,
@@ -205,7 +209,9 @@ impl<'a> Collector<'a> {
                     )
                 } else {
                     let package = self.origin.module.map_or("", ModuleName::as_str);
-                    format!("relative import `{written}` goes beyond the top-level package of `{package}`")
+                    format!(
+                        "relative import `{written}` goes beyond the top-level package of `{package}`"
+                    )
                 };
                 self.problem(code, offset, message);
                 None
@@ -332,7 +338,8 @@ impl<'a> Collector<'a> {
                 .value
                 .as_int()
                 .and_then(|i| i.as_u64())
-                .and_then(|n| u32::try_from(n).ok()) {
+                .and_then(|n| u32::try_from(n).ok())
+            {
                 Some(level) => level,
                 None => {
                     self.problem(
@@ -404,7 +411,11 @@ fn abbreviate(text: &str) -> String {
 }
 
 /// PEP 328 resolution: the package of `origin`, minus `level - 1` components, plus `tail`.
-pub fn resolve_relative(origin: Origin<'_>, level: u32, tail: Option<&str>) -> Result<ModuleName, Code> {
+pub fn resolve_relative(
+    origin: Origin<'_>,
+    level: u32,
+    tail: Option<&str>,
+) -> Result<ModuleName, Code> {
     let module = origin.module.ok_or(RELATIVE_IMPORT_NO_PACKAGE)?;
     let mut parts: Vec<&str> = module.components().collect();
     if !origin.is_package {

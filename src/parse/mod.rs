@@ -94,3 +94,5 @@ pub struct FileImports {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+#[cfg(test)]
+mod tests;

@@ -46,8 +46,9 @@ pub fn code_cells(bytes: &[u8], rel: &str) -> Result<Vec<Cell>, Diagnostic> {
             super::decode::saturate(err.column()),
         )
     })?;
-    let invalid =
-        |what: &str| Diagnostic::error(INVALID_NOTEBOOK, format!("not a notebook: {what}")).with_file(rel);
+    let invalid = |what: &str| {
+        Diagnostic::error(INVALID_NOTEBOOK, format!("not a notebook: {what}")).with_file(rel)
+    };
     if let Some(language) = kernel_language(&document)
         && !language.eq_ignore_ascii_case("python")
     {

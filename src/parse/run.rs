@@ -22,22 +22,26 @@ use crate::walk::{SourceFile, SourceKind};
 pub const SYNTAX_ERROR: Code = Code("syntax-error");
 pub const PARSER_PANIC: Code = Code("parser-panic");
 
-/// Stack of each parse thread. Measured in a debug build: walking and dropping a tree
-/// [`MAX_NESTING`] levels deep uses a few MiB; 256 MiB leaves a wide margin. It is only
-/// reserved address space: pages are committed as the stack actually grows.
-pub const STACK_SIZE: usize = 256 * 1024 * 1024;
+/// Stack of each parse thread. Measured in a debug build: parsing, walking and dropping
+/// `[[…]]` [`MAX_NESTING`] (6,000) levels deep overflows 8 MiB but fits 16 MiB, and every
+/// shape (brackets, operator chains, attribute and call chains, `not`, unary minus, lambdas)
+/// 20,000 deep fits 64 MiB. 128 MiB leaves a margin of about 8 over the guard. It is reserved
+/// address space only: pages are committed as the stack actually grows.
+pub const STACK_SIZE: usize = 128 * 1024 * 1024;
 
 /// Parses every file (in parallel, on large-stack threads) and returns the imports and
 /// diagnostics of all of them, sorted.
 pub fn parse_files(files: &[SourceFile], settings: &ScanSettings) -> FileImports {
     let max_size = settings.max_file_size;
     let task = |file: &SourceFile| {
-        guarded(file, || match decode::read_source(&file.path, &file.rel, max_size) {
-            Ok(bytes) => parse_bytes(file, &bytes),
-            Err(diagnostic) => FileImports {
-                imports: Vec::new(),
-                diagnostics: vec![diagnostic],
-            },
+        guarded(file, || {
+            match decode::read_source(&file.path, &file.rel, max_size) {
+                Ok(bytes) => parse_bytes(file, &bytes),
+                Err(diagnostic) => FileImports {
+                    imports: Vec::new(),
+                    diagnostics: vec![diagnostic],
+                },
+            }
         })
     };
     let pool = rayon::ThreadPoolBuilder::new()
@@ -142,8 +146,10 @@ fn parse_bytes(file: &SourceFile, bytes: &[u8]) -> FileImports {
             let mut ranges = Vec::with_capacity(cells.len());
             for (i, cell) in cells.iter().enumerate() {
                 let (source, deep) = depth::guard(&cell.source, MAX_NESTING);
-                out.diagnostics
-                    .extend(deep.iter().map(|d| d.diagnostic(&file.rel, Some(cell.index))));
+                out.diagnostics.extend(
+                    deep.iter()
+                        .map(|d| d.diagnostic(&file.rel, Some(cell.index))),
+                );
                 if i > 0 {
                     text.push('\n');
                 }
@@ -168,7 +174,14 @@ fn parse_bytes(file: &SourceFile, bytes: &[u8]) -> FileImports {
         None => {
             let parsed = parse_unchecked(&text, ParseOptions::from(Mode::Module));
             let body = parsed.syntax().as_module().map_or(&[][..], |m| &m.body[..]);
-            collect(file, &text, body, parsed.errors(), &SourceMap::new(&text, &[]), &mut out);
+            collect(
+                file,
+                &text,
+                body,
+                parsed.errors(),
+                &SourceMap::new(&text, &[]),
+                &mut out,
+            );
         }
         Some(ranges) => {
             if ranges.is_empty() {
@@ -176,16 +189,20 @@ fn parse_bytes(file: &SourceFile, bytes: &[u8]) -> FileImports {
             }
             let starts: Vec<(usize, u32)> = ranges.iter().map(|r| (r.0, r.2)).collect();
             // Offsets fit in u32: checked above.
-            let text_ranges = ranges.iter().map(|&(start, end, _)| {
-                TextRange::new((start as u32).into(), (end as u32).into())
-            });
-            let parsed = parse_cells_unchecked(
-                &text,
-                text_ranges,
-                &ParseOptions::from(PySourceType::Ipynb),
-            );
+            let text_ranges = ranges
+                .iter()
+                .map(|&(start, end, _)| TextRange::new((start as u32).into(), (end as u32).into()));
+            let parsed =
+                parse_cells_unchecked(&text, text_ranges, &ParseOptions::from(PySourceType::Ipynb));
             let map = SourceMap::new(&text, &starts);
-            collect(file, &text, &parsed.syntax().body, parsed.errors(), &map, &mut out);
+            collect(
+                file,
+                &text,
+                &parsed.syntax().body,
+                parsed.errors(),
+                &map,
+                &mut out,
+            );
         }
     }
     out
@@ -221,9 +238,13 @@ fn collect(
     for problem in collector.problems {
         let location = map.locate(problem.offset);
         out.diagnostics.push(
-            Diagnostic::new(problem.code, problem.severity, in_cell(location, &problem.message))
-                .with_file(&file.rel)
-                .at(location.line, location.column),
+            Diagnostic::new(
+                problem.code,
+                problem.severity,
+                in_cell(location, &problem.message),
+            )
+            .with_file(&file.rel)
+            .at(location.line, location.column),
         );
     }
     if let Some(first) = errors.first() {
@@ -234,10 +255,13 @@ fn collect(
             n => format!(" (and {n} more syntax errors)"),
         };
         out.diagnostics.push(
-            Diagnostic::error(SYNTAX_ERROR, in_cell(location, &format!("{}{more}", first.error)))
-                .with_file(&file.rel)
-                .at(location.line, location.column)
-                .with_hint("imports the parser recovered from the rest of the file are kept"),
+            Diagnostic::error(
+                SYNTAX_ERROR,
+                in_cell(location, &format!("{}{more}", first.error)),
+            )
+            .with_file(&file.rel)
+            .at(location.line, location.column)
+            .with_hint("imports the parser recovered from the rest of the file are kept"),
         );
     }
 }
@@ -246,5 +270,27 @@ fn in_cell(location: Location, message: &str) -> String {
     match location.cell {
         Some(cell) => format!("cell {cell}: {message}"),
         None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_parsing_one_file_becomes_a_diagnostic_naming_it() {
+        let file = SourceFile {
+            path: "boom.py".into(),
+            rel: "boom.py".to_string(),
+            kind: SourceKind::Python,
+            module: None,
+            is_package: false,
+        };
+        let result = guarded(&file, || panic!("parser bug"));
+        assert!(result.imports.is_empty());
+        let diagnostic = &result.diagnostics[0];
+        assert_eq!(diagnostic.code, PARSER_PANIC);
+        assert_eq!(diagnostic.file.as_deref(), Some("boom.py"));
+        assert!(diagnostic.message.contains("parser bug"));
     }
 }
