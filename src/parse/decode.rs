@@ -54,7 +54,7 @@ pub fn read_source(path: &Path, rel: &str, max_size: u64) -> Result<Vec<u8>, Dia
     }
     let limit = max_size.min(PARSER_LIMIT - 1);
     if metadata.len() > limit {
-        return Err(too_large(rel, metadata.len(), max_size));
+        return Err(too_large(rel, metadata.len(), limit));
     }
     let file = fs_err::File::open(path).map_err(unreadable)?;
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
@@ -62,15 +62,15 @@ pub fn read_source(path: &Path, rel: &str, max_size: u64) -> Result<Vec<u8>, Dia
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
     if bytes.len() as u64 > limit {
-        return Err(too_large(rel, bytes.len() as u64, max_size));
+        return Err(too_large(rel, bytes.len() as u64, limit));
     }
     Ok(bytes)
 }
 
-fn too_large(rel: &str, len: u64, max_size: u64) -> Diagnostic {
+fn too_large(rel: &str, len: u64, limit: u64) -> Diagnostic {
     let diagnostic = Diagnostic::warning(
         FILE_TOO_LARGE,
-        format!("{rel} is {len} bytes, over the limit of {max_size}; its imports are not scanned"),
+        format!("{rel} is over {limit} bytes; its imports are not scanned"),
     )
     .with_file(rel);
     if len >= PARSER_LIMIT {

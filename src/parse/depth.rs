@@ -216,7 +216,7 @@ fn too_deep_lines(b: &[u8], limit: u32) -> Vec<(usize, usize, u32)> {
             }
             b')' | b']' | b'}' => {
                 if let Some(Frame::Code { ops, fstring_field }) = stack.last() {
-                    depth = depth.saturating_sub(1 + ops);
+                    depth = depth.saturating_sub(ops.saturating_add(1));
                     let field = *fstring_field;
                     stack.pop();
                     // Closing a replacement field returns into its f-string.

@@ -61,8 +61,9 @@ pub enum Context {
     MainGuard,
 }
 
-/// One imported name at one place.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+/// One imported name at one place. Ordered by (file, cell, line, column, module, member), then
+/// the remaining fields, so a sorted list reads in source order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ImportSite {
     /// Absolute dotted name (relative imports already resolved).
     pub module: ModuleName,
@@ -85,6 +86,46 @@ pub struct ImportSite {
     /// The import as written when it was relative, such as `..a`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relative: Option<String>,
+}
+
+impl ImportSite {
+    fn sort_key(
+        &self,
+    ) -> (
+        &str,
+        Option<u32>,
+        u32,
+        u32,
+        &ModuleName,
+        &Option<String>,
+        &BTreeSet<Context>,
+        &Vec<String>,
+        &Option<String>,
+    ) {
+        (
+            &self.file,
+            self.cell,
+            self.line,
+            self.column,
+            &self.module,
+            &self.member,
+            &self.context,
+            &self.conditions,
+            &self.relative,
+        )
+    }
+}
+
+impl Ord for ImportSite {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.sort_key().cmp(&other.sort_key())
+    }
+}
+
+impl PartialOrd for ImportSite {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// What one file contributed.

@@ -75,11 +75,7 @@ pub fn parse_source(file: &SourceFile, bytes: &[u8]) -> FileImports {
 }
 
 fn finish(mut result: FileImports) -> FileImports {
-    result.imports.sort_by(|a, b| {
-        (&a.file, a.cell, a.line, a.column, &a.module, &a.member)
-            .cmp(&(&b.file, b.cell, b.line, b.column, &b.module, &b.member))
-            .then_with(|| a.cmp(b))
-    });
+    result.imports.sort();
     diagnostic::sort(&mut result.diagnostics);
     result
 }

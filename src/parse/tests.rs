@@ -578,3 +578,16 @@ fn output_order_does_not_depend_on_input_order() {
     assert_eq!(forward.imports[0].file, "f00.py");
     assert_eq!(forward.imports[0].module.as_str(), "z0");
 }
+
+#[test]
+fn sorting_import_sites_keeps_source_order_rather_than_module_order() {
+    // scan.rs sorts the sites again with `Ord`: that must not regroup them by module.
+    let mut imports = parse("import zlib\nimport abc\nfrom b import z, a\n").imports;
+    imports.reverse();
+    imports.sort();
+    let order: Vec<String> = imports.iter().map(describe).collect();
+    assert_eq!(
+        order,
+        ["zlib@1:8[]", "abc@2:8[]", "b:z@3:15[]", "b:a@3:18[]"]
+    );
+}
