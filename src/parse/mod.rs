@@ -45,7 +45,7 @@ use crate::names::ModuleName;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Context {
-    /// Inside a function or method body.
+    /// Inside a function or method body (or a lambda: it runs only when called).
     Function,
     /// Inside a class body.
     Class,
@@ -88,37 +88,18 @@ pub struct ImportSite {
     pub relative: Option<String>,
 }
 
-impl ImportSite {
-    fn sort_key(
-        &self,
-    ) -> (
-        &str,
-        Option<u32>,
-        u32,
-        u32,
-        &ModuleName,
-        &Option<String>,
-        &BTreeSet<Context>,
-        &Vec<String>,
-        &Option<String>,
-    ) {
-        (
-            &self.file,
-            self.cell,
-            self.line,
-            self.column,
-            &self.module,
-            &self.member,
-            &self.context,
-            &self.conditions,
-            &self.relative,
-        )
-    }
-}
-
 impl Ord for ImportSite {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.sort_key().cmp(&other.sort_key())
+        (&self.file, self.cell, self.line, self.column)
+            .cmp(&(&other.file, other.cell, other.line, other.column))
+            .then_with(|| (&self.module, &self.member).cmp(&(&other.module, &other.member)))
+            .then_with(|| {
+                (&self.context, &self.conditions, &self.relative).cmp(&(
+                    &other.context,
+                    &other.conditions,
+                    &other.relative,
+                ))
+            })
     }
 }
 
