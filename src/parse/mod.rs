@@ -1,7 +1,37 @@
 //! parse: every import in a file, with the context that decides whether it is needed.
 //!
 //! Uses ruff's error-resilient parser (`ruff_python_parser::parse_unchecked`), so a file with
-//! a syntax error still contributes every import the parser recovered.
+//! a syntax error still contributes every import the parser recovered, plus one `syntax-error`
+//! diagnostic at its first error (1-based line, column in characters).
+//!
+//! Per file: read (`decode::read_source`: size and type checks) → decode (`decode`: PEP 263,
+//! BOM, NUL, binary) or extract notebook cells (`notebook`) → blank over-deep lines (`depth`) →
+//! parse → collect imports (`imports`, `dynamic`, `guards`) → drop the tree. All of it runs on
+//! threads with [`STACK_SIZE`] stacks, because walking and dropping a deep tree recurse, and a
+//! stack overflow aborts the process; the depth guard bounds how deep that can go. A panic in
+//! any of it (a parser bug) is caught per file and becomes `parser-panic`.
+//!
+//! Notebooks are parsed as one module made of their code cells (so an alias imported in one
+//! cell is known in the next), with each site and diagnostic mapped back to its cell.
+//! Output is sorted by (file, cell, line, column, module, member), whatever the thread order.
+
+mod decode;
+mod depth;
+mod dynamic;
+mod guards;
+mod imports;
+mod notebook;
+mod run;
+mod source_map;
+
+pub use decode::{
+    BINARY_FILE, DECODE_ERROR, FILE_TOO_LARGE, NUL_BYTE, UNKNOWN_ENCODING, UNREADABLE_FILE,
+};
+pub use depth::{MAX_NESTING, NESTING_TOO_DEEP};
+pub use dynamic::{DYNAMIC_IMPORT_INVALID, DYNAMIC_IMPORT_NOT_LITERAL};
+pub use imports::{RELATIVE_IMPORT_BEYOND_TOP_LEVEL, RELATIVE_IMPORT_NO_PACKAGE};
+pub use notebook::{INVALID_NOTEBOOK, NOTEBOOK_NOT_PYTHON};
+pub use run::{PARSER_PANIC, STACK_SIZE, SYNTAX_ERROR, parse_files, parse_source};
 
 use std::collections::BTreeSet;
 
@@ -10,14 +40,12 @@ use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::names::ModuleName;
-use crate::settings::ScanSettings;
-use crate::walk::SourceFile;
 
 /// Where an import sits. A site carries every context that encloses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Context {
-    /// Inside a function or method body.
+    /// Inside a function or method body (or a lambda: it runs only when called).
     Function,
     /// Inside a class body.
     Class,
@@ -33,8 +61,9 @@ pub enum Context {
     MainGuard,
 }
 
-/// One imported name at one place.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+/// One imported name at one place. Ordered by (file, cell, line, column, module, member), then
+/// the remaining fields, so a sorted list reads in source order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ImportSite {
     /// Absolute dotted name (relative imports already resolved).
     pub module: ModuleName,
@@ -59,6 +88,27 @@ pub struct ImportSite {
     pub relative: Option<String>,
 }
 
+impl Ord for ImportSite {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.file, self.cell, self.line, self.column)
+            .cmp(&(&other.file, other.cell, other.line, other.column))
+            .then_with(|| (&self.module, &self.member).cmp(&(&other.module, &other.member)))
+            .then_with(|| {
+                (&self.context, &self.conditions, &self.relative).cmp(&(
+                    &other.context,
+                    &other.conditions,
+                    &other.relative,
+                ))
+            })
+    }
+}
+
+impl PartialOrd for ImportSite {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// What one file contributed.
 #[derive(Debug, Default)]
 pub struct FileImports {
@@ -66,9 +116,5 @@ pub struct FileImports {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Parses every file (in parallel, on large-stack threads) and returns the imports and
-/// diagnostics of all of them, sorted.
-pub fn parse_files(files: &[SourceFile], settings: &ScanSettings) -> FileImports {
-    let _ = (files, settings);
-    FileImports::default()
-}
+#[cfg(test)]
+mod tests;

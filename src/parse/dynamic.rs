@@ -1,0 +1,265 @@
+//! Names a file binds to the modules that matter here, and dynamic imports through them.
+//!
+//! [`Bindings`] is collected by a first pass over every statement of the file, at any depth and
+//! regardless of order, so `import importlib as il` below the function that calls
+//! `il.import_module(…)` still counts. The usual names (`importlib`, `typing`, `sys`,
+//! `TYPE_CHECKING`, `__import__`) count even without an import in sight: `import importlib.util`
+//! binds `importlib`, and projects define their own `TYPE_CHECKING = False`.
+//!
+//! Dynamic imports recognised (<https://docs.python.org/3/library/importlib.html#importlib.import_module>):
+//! `importlib.import_module(name, package=None)` — a relative `name` (`.x`) resolves against the
+//! literal `package` — and `__import__(name, globals, locals, fromlist, level)` — a positive
+//! literal `level` resolves against the file's own package, like `from . import`. Both may be
+//! reached through aliases (`import importlib as il`, `from importlib import import_module as
+//! im`, `from builtins import __import__`). A name that is not a string literal is the warning
+//! `dynamic-import-not-literal`; `fromlist` is not read.
+
+use std::collections::HashSet;
+
+use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
+use ruff_python_ast::{Expr, ExprCall, Stmt};
+
+use crate::diagnostic::Code;
+
+pub const DYNAMIC_IMPORT_NOT_LITERAL: Code = Code("dynamic-import-not-literal");
+pub const DYNAMIC_IMPORT_INVALID: Code = Code("dynamic-import-invalid");
+
+/// `sys` attributes whose tests make an import conditional.
+pub const SYS_ATTRIBUTES: &[&str] = &[
+    "version_info",
+    "platform",
+    "implementation",
+    "hexversion",
+    "version",
+];
+
+/// What the names of one file are bound to.
+#[derive(Debug)]
+pub struct Bindings {
+    pub importlib: HashSet<String>,
+    pub import_module: HashSet<String>,
+    pub builtins: HashSet<String>,
+    pub dunder_import: HashSet<String>,
+    pub typing: HashSet<String>,
+    pub type_checking: HashSet<String>,
+    pub sys: HashSet<String>,
+    pub os: HashSet<String>,
+    pub platform: HashSet<String>,
+    /// Names bound to `sys.version_info`, `sys.platform`, `os.name` or a `platform` function.
+    pub platform_values: HashSet<String>,
+}
+
+impl Default for Bindings {
+    fn default() -> Self {
+        let set = |names: &[&str]| names.iter().map(|n| (*n).to_string()).collect();
+        Self {
+            importlib: set(&["importlib"]),
+            import_module: HashSet::new(),
+            builtins: set(&["builtins"]),
+            dunder_import: set(&["__import__"]),
+            typing: set(&["typing", "typing_extensions"]),
+            type_checking: set(&["TYPE_CHECKING"]),
+            sys: set(&["sys"]),
+            os: set(&["os"]),
+            platform: set(&["platform"]),
+            platform_values: HashSet::new(),
+        }
+    }
+}
+
+impl Bindings {
+    pub fn collect(body: &[Stmt]) -> Self {
+        let mut bindings = Self::default();
+        bindings.visit_body(body);
+        bindings
+    }
+
+    fn bind_module(&mut self, bound: &str, module: &str) {
+        let set = match module {
+            "importlib" => &mut self.importlib,
+            "builtins" => &mut self.builtins,
+            "typing" | "typing_extensions" => &mut self.typing,
+            "sys" => &mut self.sys,
+            "os" => &mut self.os,
+            "platform" => &mut self.platform,
+            _ => return,
+        };
+        set.insert(bound.to_string());
+    }
+
+    fn bind_member(&mut self, bound: &str, module: &str, member: &str) {
+        let set = match (module, member) {
+            ("importlib", "import_module") => &mut self.import_module,
+            ("builtins", "__import__") => &mut self.dunder_import,
+            ("typing" | "typing_extensions", "TYPE_CHECKING") => &mut self.type_checking,
+            ("sys", m) if SYS_ATTRIBUTES.contains(&m) => &mut self.platform_values,
+            ("os", "name") | ("platform", _) => &mut self.platform_values,
+            _ => return,
+        };
+        set.insert(bound.to_string());
+    }
+}
+
+impl<'a> StatementVisitor<'a> for Bindings {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let name = alias.name.as_str();
+                    match &alias.asname {
+                        Some(asname) => self.bind_module(asname.as_str(), name),
+                        // `import a.b` binds `a`.
+                        None => {
+                            let top = name.split('.').next().unwrap_or(name);
+                            self.bind_module(top, top);
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(import) if import.level == 0 => {
+                if let Some(module) = &import.module {
+                    for alias in &import.names {
+                        let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+                        self.bind_member(bound.as_str(), module.as_str(), alias.name.as_str());
+                    }
+                }
+            }
+            Stmt::ImportFrom(_)
+            | Stmt::FunctionDef(_)
+            | Stmt::ClassDef(_)
+            | Stmt::Return(_)
+            | Stmt::Delete(_)
+            | Stmt::TypeAlias(_)
+            | Stmt::Assign(_)
+            | Stmt::AugAssign(_)
+            | Stmt::AnnAssign(_)
+            | Stmt::For(_)
+            | Stmt::While(_)
+            | Stmt::If(_)
+            | Stmt::With(_)
+            | Stmt::Match(_)
+            | Stmt::Raise(_)
+            | Stmt::Try(_)
+            | Stmt::Assert(_)
+            | Stmt::Global(_)
+            | Stmt::Nonlocal(_)
+            | Stmt::Expr(_)
+            | Stmt::Pass(_)
+            | Stmt::Break(_)
+            | Stmt::Continue(_)
+            | Stmt::IpyEscapeCommand(_) => walk_stmt(self, stmt),
+        }
+    }
+}
+
+/// Which import function a call reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DynamicKind {
+    ImportModule,
+    DunderImport,
+}
+
+impl DynamicKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DynamicKind::ImportModule => "importlib.import_module",
+            DynamicKind::DunderImport => "__import__",
+        }
+    }
+
+    /// Positional index and keyword of the argument that names the module's package or level.
+    pub fn anchor_argument(self) -> (usize, &'static str) {
+        match self {
+            DynamicKind::ImportModule => (1, "package"),
+            DynamicKind::DunderImport => (4, "level"),
+        }
+    }
+}
+
+/// Whether `call` calls an import function, directly or through an alias.
+pub fn classify_call(call: &ExprCall, bindings: &Bindings) -> Option<DynamicKind> {
+    match call.func.as_ref() {
+        Expr::Name(name) => {
+            let id = name.id.as_str();
+            if bindings.dunder_import.contains(id) {
+                Some(DynamicKind::DunderImport)
+            } else if bindings.import_module.contains(id) {
+                Some(DynamicKind::ImportModule)
+            } else {
+                None
+            }
+        }
+        Expr::Attribute(attribute) => {
+            let Expr::Name(value) = attribute.value.as_ref() else {
+                return None;
+            };
+            let owner = value.id.as_str();
+            match attribute.attr.as_str() {
+                "import_module" if bindings.importlib.contains(owner) => {
+                    Some(DynamicKind::ImportModule)
+                }
+                "__import__" if bindings.builtins.contains(owner) => {
+                    Some(DynamicKind::DunderImport)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The argument at `position` or passed as `keyword`.
+pub fn argument<'a>(call: &'a ExprCall, position: usize, keyword: &str) -> Option<&'a Expr> {
+    let positional = call
+        .arguments
+        .args
+        .iter()
+        .take_while(|arg| !arg.is_starred_expr())
+        .nth(position);
+    positional.or_else(|| {
+        call.arguments
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == keyword))
+            .map(|k| &k.value)
+    })
+}
+
+/// A string literal's value (implicit concatenation included); `None` for anything else.
+pub fn literal_str(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::StringLiteral(literal) => Some(literal.value.to_str()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruff_python_parser::parse_module;
+
+    fn bindings_of(source: &str) -> Bindings {
+        let parsed = parse_module(source).unwrap();
+        Bindings::collect(&parsed.syntax().body)
+    }
+
+    #[test]
+    fn aliases_anywhere_in_the_file_are_collected() {
+        let b = bindings_of(
+            "def f():\n    import importlib as il\nfrom importlib import import_module as im\n\
+             import typing as t\nfrom typing import TYPE_CHECKING as TC\nfrom sys import version_info as vi\n",
+        );
+        assert!(b.importlib.contains("il"));
+        assert!(b.import_module.contains("im"));
+        assert!(b.typing.contains("t"));
+        assert!(b.type_checking.contains("TC"));
+        assert!(b.platform_values.contains("vi"));
+    }
+
+    #[test]
+    fn import_of_a_submodule_binds_the_top_level_name() {
+        let b = bindings_of("import importlib.util as u\nimport os.path\n");
+        assert!(!b.importlib.contains("u"));
+        assert!(b.os.contains("os"));
+    }
+}
