@@ -81,7 +81,7 @@ pub struct ImportSite {
     pub cell: Option<u32>,
     pub context: BTreeSet<Context>,
     /// The source text of the enclosing `conditional` test(s), innermost last.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
     /// The import as written when it was relative, such as `..a`.
     #[serde(skip_serializing_if = "Option::is_none")]
