@@ -18,6 +18,8 @@ use crate::parse::ImportSite;
 use crate::settings::PythonVersion;
 use crate::walk::SourceFile;
 
+pub mod render;
+
 pub const LOCAL_MODULE_NOT_FOUND: Code = Code("local-module-not-found");
 
 /// Modules compiled into CPython (`sys.builtin_module_names` on Linux, 3.8–3.13): a project
