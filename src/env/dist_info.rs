@@ -57,10 +57,15 @@ pub(super) fn name_and_version(
     meta: &CoreMetadata,
     folder: &Path,
     stem: &str,
+    has_file: bool,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (String, String) {
     let (folder_name, folder_version) = split_folder_name(stem);
     let mut missing = |field: &str| {
+        // Without a metadata file at all, `metadata-missing` already said it.
+        if !has_file {
+            return;
+        }
         diagnostics.push(
             Diagnostic::warning(
                 METADATA_FIELD_MISSING,
@@ -144,7 +149,9 @@ pub fn read(
         .and_then(|n| n.strip_suffix(".dist-info"))
         .unwrap_or_default()
         .to_string();
-    let meta = match read_optional(&folder.join("METADATA"), diagnostics) {
+    let text = read_optional(&folder.join("METADATA"), diagnostics);
+    let has_file = text.is_some();
+    let meta = match text {
         Some(text) => CoreMetadata::parse(&text),
         None => {
             diagnostics.push(
@@ -154,7 +161,7 @@ pub fn read(
             CoreMetadata::default()
         }
     };
-    let (name, version) = name_and_version(&meta, folder, &stem, diagnostics);
+    let (name, version) = name_and_version(&meta, folder, &stem, has_file, diagnostics);
     let mut dist = from_core_metadata(
         meta,
         name,

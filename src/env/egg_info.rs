@@ -52,7 +52,9 @@ pub fn read(
     } else {
         info_dir.clone()
     };
-    let mut meta = match read_optional(&pkg_info, diagnostics) {
+    let text = read_optional(&pkg_info, diagnostics);
+    let has_file = text.is_some();
+    let mut meta = match text {
         Some(text) => CoreMetadata::parse(&text),
         None => {
             diagnostics.push(
@@ -67,7 +69,7 @@ pub fn read(
             meta.requires_dist = requires_txt(&text);
         }
     }
-    let (name, version) = name_and_version(&meta, path, &stem, diagnostics);
+    let (name, version) = name_and_version(&meta, path, &stem, has_file, diagnostics);
     let mut dist = from_core_metadata(
         meta,
         name,

@@ -23,6 +23,7 @@ use crate::diagnostic::{self, Code, Diagnostic};
 pub const SITE_PACKAGES_MISSING: Code = Code("site-packages-missing");
 pub const DUPLICATE_DISTRIBUTION: Code = Code("duplicate-distribution");
 pub const PIP_LEFTOVER: Code = Code("pip-leftover");
+pub const STDLIB_MISSING: Code = Code("stdlib-missing");
 
 /// A metadata folder to read.
 struct Candidate {
@@ -64,6 +65,16 @@ pub(super) fn build(python: Interpreter, mut diagnostics: Vec<Diagnostic>) -> En
         }
     };
     let (stdlib, dynload) = layout::stdlib_folders(&python.base_prefix, &lib_dir);
+    if stdlib.is_none() {
+        diagnostics.push(Diagnostic::info(
+            STDLIB_MISSING,
+            format!(
+                "no standard library under the base prefix {}; the base interpreter is not on \
+                 this machine",
+                python.base_prefix.display()
+            ),
+        ));
+    }
     if let Some(stdlib) = stdlib {
         push(&mut search_paths, stdlib, SearchPathKind::Stdlib, None);
     }
@@ -367,9 +378,20 @@ fn dedupe(
     let mut out: Vec<Distribution> = Vec::with_capacity(all.len());
     for (dist, _) in all {
         if let Some(winner) = out.last().filter(|w| w.name == dist.name) {
+            // setuptools leaves `x.egg-info` in the source folder of an editable install:
+            // the same version, found again on the path. Worth knowing, not a warning.
+            let leftover = dist.format == super::MetadataFormat::EggInfo
+                && winner.format == super::MetadataFormat::DistInfo
+                && dist.version == winner.version;
+            let severity = if leftover {
+                crate::diagnostic::Severity::Info
+            } else {
+                crate::diagnostic::Severity::Warning
+            };
             diagnostics.push(
-                Diagnostic::warning(
+                Diagnostic::new(
                     DUPLICATE_DISTRIBUTION,
+                    severity,
                     format!(
                         "{} {} is shadowed by {} {} in {}",
                         dist.display_name,
