@@ -168,7 +168,9 @@ pub struct Distribution {
     pub top_level: Vec<String>,
     pub entry_points: Vec<EntryPoint>,
     /// The importable modules it provides: every module whose parent is not a regular
-    /// package of the same distribution (`google.protobuf`, not `google`), sorted.
+    /// package of the same distribution (`google.protobuf`, not `google`), with a namespace
+    /// folder below the top level that it alone fills listed as that folder (`google.api`),
+    /// sorted. Ownership of single files is [`Environment::owner_of_file`]'s job.
     pub modules: Vec<ModuleName>,
     /// Files inside `site_packages`, absolute, sorted.
     pub files: Vec<PathBuf>,

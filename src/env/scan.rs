@@ -19,6 +19,7 @@ use super::{
     egg_info, kind, layout, pth,
 };
 use crate::diagnostic::{self, Code, Diagnostic};
+use crate::names::ModuleName;
 
 pub const SITE_PACKAGES_MISSING: Code = Code("site-packages-missing");
 pub const DUPLICATE_DISTRIBUTION: Code = Code("duplicate-distribution");
@@ -285,6 +286,8 @@ pub(super) fn build(python: Interpreter, mut diagnostics: Vec<Diagnostic>) -> En
         dist.modules.dedup();
     }
 
+    collapse_namespace_portions(&mut distributions);
+
     let mut orphans = Vec::new();
     for search_path in &search_paths {
         if matches!(
@@ -409,4 +412,42 @@ fn dedupe(
         out.push(dist);
     }
     out
+}
+
+/// A distribution that alone fills a namespace folder below the top level lists that folder
+/// instead of every module in it: googleapis-common-protos provides `google.api`, not
+/// `google.api.http_pb2`, `google.api.label_pb2`, ... The top level stays split
+/// (`google.protobuf`, not `google`) because a top-level namespace is shared by design.
+fn collapse_namespace_portions(distributions: &mut [Distribution]) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut contributors: BTreeMap<ModuleName, BTreeSet<usize>> = BTreeMap::new();
+    for (i, dist) in distributions.iter().enumerate() {
+        for module in &dist.modules {
+            for ancestor in module.ancestors().skip(1) {
+                contributors.entry(ancestor).or_default().insert(i);
+            }
+        }
+    }
+    for (i, dist) in distributions.iter_mut().enumerate() {
+        let mut modules: Vec<ModuleName> = dist
+            .modules
+            .iter()
+            .map(|module| {
+                let mut ancestors: Vec<ModuleName> = module.ancestors().skip(1).collect();
+                ancestors.reverse();
+                ancestors
+                    .into_iter()
+                    .filter(|a| a.components().count() >= 2)
+                    .find(|a| {
+                        contributors
+                            .get(a)
+                            .is_some_and(|c| c.len() == 1 && c.contains(&i))
+                    })
+                    .unwrap_or_else(|| module.clone())
+            })
+            .collect();
+        modules.sort();
+        modules.dedup();
+        dist.modules = modules;
+    }
 }
