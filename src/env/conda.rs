@@ -176,10 +176,10 @@ pub fn python_version(prefix: &Path) -> Option<String> {
         let Ok(bytes) = fs_err::read(&file) else {
             continue;
         };
-        if let Ok(head) = serde_json::from_slice::<Head>(&bytes) {
-            if head.name == "python" {
-                return Some(head.version);
-            }
+        if let Ok(head) = serde_json::from_slice::<Head>(&bytes)
+            && head.name == "python"
+        {
+            return Some(head.version);
         }
     }
     None

@@ -133,20 +133,20 @@ fn locate(
     }
     for name in [".venv", "venv"] {
         let path = opts.project_root.join(name);
-        if path.is_dir() {
-            if let Some((prefix, exe)) = prefix_of(&path) {
-                return Ok(Some((FoundBy::ProjectVenv, prefix, exe)));
-            }
+        if path.is_dir()
+            && let Some((prefix, exe)) = prefix_of(&path)
+        {
+            return Ok(Some((FoundBy::ProjectVenv, prefix, exe)));
         }
     }
     if let Some(path_var) = &opts.path_var {
         for dir in std::env::split_paths(path_var) {
             for exe in ["python3", "python3.exe", "python.exe"] {
                 let candidate = dir.join(exe);
-                if candidate.is_file() {
-                    if let Some((prefix, exe)) = prefix_of(&candidate) {
-                        return Ok(Some((FoundBy::Path, prefix, exe)));
-                    }
+                if candidate.is_file()
+                    && let Some((prefix, exe)) = prefix_of(&candidate)
+                {
+                    return Ok(Some((FoundBy::Path, prefix, exe)));
                 }
             }
         }

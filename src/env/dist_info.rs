@@ -100,16 +100,16 @@ pub(super) fn from_core_metadata(
     } else {
         metadata::parse_version(&version, folder, VERSION_INVALID, diagnostics)
     };
-    if let Some(spec) = &meta.requires_python {
-        if let Err(err) = spec.parse::<pep440_rs::VersionSpecifiers>() {
-            diagnostics.push(
-                Diagnostic::warning(
-                    REQUIRES_PYTHON_INVALID,
-                    format!("Requires-Python {spec:?} does not parse: {err}"),
-                )
-                .with_file(folder.display().to_string()),
-            );
-        }
+    if let Some(spec) = &meta.requires_python
+        && let Err(err) = spec.parse::<pep440_rs::VersionSpecifiers>()
+    {
+        diagnostics.push(
+            Diagnostic::warning(
+                REQUIRES_PYTHON_INVALID,
+                format!("Requires-Python {spec:?} does not parse: {err}"),
+            )
+            .with_file(folder.display().to_string()),
+        );
     }
     Distribution {
         name: PackageName::new(&name),

@@ -64,10 +64,11 @@ pub fn read(
             CoreMetadata::default()
         }
     };
-    if info_dir.is_dir() && meta.requires_dist.is_empty() {
-        if let Some(text) = read_optional(&info_dir.join("requires.txt"), diagnostics) {
-            meta.requires_dist = requires_txt(&text);
-        }
+    if info_dir.is_dir()
+        && meta.requires_dist.is_empty()
+        && let Some(text) = read_optional(&info_dir.join("requires.txt"), diagnostics)
+    {
+        meta.requires_dist = requires_txt(&text);
     }
     let (name, version) = name_and_version(&meta, path, &stem, has_file, diagnostics);
     let mut dist = from_core_metadata(

@@ -229,16 +229,15 @@ fn scan(
             .into_iter()
             .find(|(n, _, d)| !d && module_file(n).is_some_and(|(s, _)| s == "__init__"));
         match init {
-            Some((_, init_path, _)) => {
-                if !owned(&init_path) {
-                    out.push(Orphan {
-                        compiled: contains_extension(&path),
-                        module,
-                        path,
-                        search_path: root.to_path_buf(),
-                    });
-                }
+            Some((_, init_path, _)) if !owned(&init_path) => {
+                out.push(Orphan {
+                    compiled: contains_extension(&path),
+                    module,
+                    path,
+                    search_path: root.to_path_buf(),
+                });
             }
+            Some(_) => {}
             None if depth < MAX_NAMESPACE_DEPTH => {
                 scan(root, &path, Some(&module), depth + 1, owned, out);
             }

@@ -52,10 +52,11 @@ pub fn lib_folders(prefix: &Path) -> Vec<LibFolder> {
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if let Some(folder) = name.to_str().and_then(parse_lib_dirname) {
-                if entry.path().is_dir() && !found.contains(&folder) {
-                    found.push(folder);
-                }
+            if let Some(folder) = name.to_str().and_then(parse_lib_dirname)
+                && entry.path().is_dir()
+                && !found.contains(&folder)
+            {
+                found.push(folder);
             }
         }
     }

@@ -244,10 +244,11 @@ pub(super) fn build(python: Interpreter, mut diagnostics: Vec<Diagnostic>) -> En
             }
         }
         dist.editable_roots = roots;
-        if dist.editable_roots.is_empty() && dist.kind == super::DistKind::Editable {
-            if let Some(path) = dist.direct_url.as_ref().and_then(|u| u.local_path()) {
-                dist.editable_roots.push(path);
-            }
+        if dist.editable_roots.is_empty()
+            && dist.kind == super::DistKind::Editable
+            && let Some(path) = dist.direct_url.as_ref().and_then(|u| u.local_path())
+        {
+            dist.editable_roots.push(path);
         }
         dist.editable_roots.sort();
         dist.editable_roots.dedup();
@@ -273,7 +274,11 @@ pub(super) fn build(python: Interpreter, mut diagnostics: Vec<Diagnostic>) -> En
                 if search_paths.iter().any(|s| s.path == *root) {
                     let mut listed = Vec::new();
                     file_index::find_orphans(root, &|_| false, &mut listed);
-                    found.extend(listed.into_iter().map(|o| o.module));
+                    // A project folder on the path also holds `setup.py`, `conftest.py`...:
+                    // top_level.txt, when there is one, says which names are the package's.
+                    found.extend(listed.into_iter().map(|o| o.module).filter(|m| {
+                        d.top_level.is_empty() || d.top_level.iter().any(|t| t == m.top_level())
+                    }));
                 }
             }
             (i, found)
