@@ -1,0 +1,318 @@
+//! One `*.dist-info` folder (<https://packaging.python.org/en/latest/specifications/recording-installed-packages/>)
+//! read into a [`Distribution`] whose kind, modules and editable roots are filled in later.
+//!
+//! Read: METADATA (Name, Version, Requires-Dist, Requires-Python, Provides-Extra), RECORD,
+//! INSTALLER, direct_url.json, top_level.txt, entry_points.txt. Every problem is a
+//! diagnostic naming the folder, and what can be read still is:
+//! - METADATA missing, or without Name or Version: the folder name (`Foo_Bar-1.0.dist-info`)
+//!   supplies them (uv reads name and version from it too).
+//! - RECORD missing or empty: the distribution has no files (so owns no module).
+//! - Unreadable files (permissions, not a file) are diagnostics too.
+
+use std::path::Path;
+
+use super::direct_url::DirectUrl;
+use super::metadata::{self, CoreMetadata};
+use super::record::{self, Placement};
+use super::{DistKind, Distribution, EntryPoint, MetadataFormat};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::names::PackageName;
+
+pub const METADATA_MISSING: Code = Code("metadata-missing");
+pub const METADATA_FIELD_MISSING: Code = Code("metadata-field-missing");
+pub const METADATA_UNREADABLE: Code = Code("metadata-unreadable");
+pub const VERSION_INVALID: Code = Code("version-invalid");
+pub const REQUIRES_PYTHON_INVALID: Code = Code("requires-python-invalid");
+pub const RECORD_MISSING: Code = Code("record-missing");
+pub const RECORD_EMPTY: Code = Code("record-empty");
+
+/// Reads a file of the metadata folder: `Ok(None)` when absent, a diagnostic when unreadable.
+pub(super) fn read_optional(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
+    match fs_err::read(path) {
+        Ok(bytes) => Some(match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => {
+            diagnostics.push(
+                Diagnostic::warning(METADATA_UNREADABLE, err.to_string())
+                    .with_file(path.display().to_string()),
+            );
+            None
+        }
+    }
+}
+
+/// `Foo_Bar-1.0.dist-info` → (`Foo_Bar`, `1.0`); a stem without `-` is all name.
+pub(super) fn split_folder_name(stem: &str) -> (&str, Option<&str>) {
+    match stem.split_once('-') {
+        Some((name, version)) => (name, Some(version)),
+        None => (stem, None),
+    }
+}
+
+/// Name and version from METADATA, falling back to the folder name with a diagnostic.
+pub(super) fn name_and_version(
+    meta: &CoreMetadata,
+    folder: &Path,
+    stem: &str,
+    has_file: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (String, String) {
+    let (folder_name, folder_version) = split_folder_name(stem);
+    let mut missing = |field: &str| {
+        // Without a metadata file at all, `metadata-missing` already said it.
+        if !has_file {
+            return;
+        }
+        diagnostics.push(
+            Diagnostic::warning(
+                METADATA_FIELD_MISSING,
+                format!("metadata has no {field}; taken from the folder name"),
+            )
+            .with_file(folder.display().to_string()),
+        );
+    };
+    let name = meta.name.clone().unwrap_or_else(|| {
+        missing("Name");
+        folder_name.to_string()
+    });
+    let version = meta.version.clone().unwrap_or_else(|| {
+        missing("Version");
+        folder_version.unwrap_or_default().to_string()
+    });
+    (name, version)
+}
+
+/// An empty distribution with its identity and core metadata filled in.
+pub(super) fn from_core_metadata(
+    meta: CoreMetadata,
+    name: String,
+    version: String,
+    format: MetadataFormat,
+    folder: &Path,
+    site_packages: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Distribution {
+    let parsed_version = if version.is_empty() {
+        None
+    } else {
+        metadata::parse_version(&version, folder, VERSION_INVALID, diagnostics)
+    };
+    if let Some(spec) = &meta.requires_python
+        && let Err(err) = spec.parse::<pep440_rs::VersionSpecifiers>()
+    {
+        diagnostics.push(
+            Diagnostic::warning(
+                REQUIRES_PYTHON_INVALID,
+                format!("Requires-Python {spec:?} does not parse: {err}"),
+            )
+            .with_file(folder.display().to_string()),
+        );
+    }
+    Distribution {
+        name: PackageName::new(&name),
+        display_name: name,
+        version,
+        parsed_version,
+        kind: DistKind::Unknown,
+        installer: None,
+        format,
+        metadata_dir: folder.to_path_buf(),
+        site_packages: site_packages.to_path_buf(),
+        requires_dist: metadata::parse_requires_dist(meta.requires_dist, folder, diagnostics),
+        requires_python: meta.requires_python,
+        provides_extra: meta.provides_extra,
+        direct_url: None,
+        top_level: Vec::new(),
+        entry_points: Vec::new(),
+        modules: Vec::new(),
+        files: Vec::new(),
+        external_files: Vec::new(),
+        editable_roots: Vec::new(),
+        conda: None,
+        has_compiled_modules: false,
+    }
+}
+
+/// Reads one `*.dist-info` folder in `site_packages` of an environment rooted at `prefix`.
+pub fn read(
+    folder: &Path,
+    site_packages: &Path,
+    prefix: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Distribution {
+    let stem = folder
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".dist-info"))
+        .unwrap_or_default()
+        .to_string();
+    let text = read_optional(&folder.join("METADATA"), diagnostics);
+    let has_file = text.is_some();
+    let meta = match text {
+        Some(text) => CoreMetadata::parse(&text),
+        None => {
+            diagnostics.push(
+                Diagnostic::error(METADATA_MISSING, "no METADATA file")
+                    .with_file(folder.display().to_string()),
+            );
+            CoreMetadata::default()
+        }
+    };
+    let (name, version) = name_and_version(&meta, folder, &stem, has_file, diagnostics);
+    let mut dist = from_core_metadata(
+        meta,
+        name,
+        version,
+        MetadataFormat::DistInfo,
+        folder,
+        site_packages,
+        diagnostics,
+    );
+    dist.installer = read_optional(&folder.join("INSTALLER"), diagnostics)
+        .and_then(|t| t.lines().next().map(|l| l.trim().to_string()))
+        .filter(|l| !l.is_empty());
+    let direct_url_path = folder.join("direct_url.json");
+    dist.direct_url = read_optional(&direct_url_path, diagnostics)
+        .and_then(|text| DirectUrl::parse(&text, &direct_url_path, diagnostics));
+    dist.top_level = read_optional(&folder.join("top_level.txt"), diagnostics)
+        .map(|t| top_level_lines(&t))
+        .unwrap_or_default();
+    dist.entry_points = read_optional(&folder.join("entry_points.txt"), diagnostics)
+        .map(|t| parse_entry_points(&t))
+        .unwrap_or_default();
+    let record_path = folder.join("RECORD");
+    match read_optional(&record_path, diagnostics) {
+        None => diagnostics.push(
+            Diagnostic::warning(RECORD_MISSING, "no RECORD file; its files cannot be owned")
+                .with_file(folder.display().to_string()),
+        ),
+        Some(text) if text.trim().is_empty() => diagnostics.push(
+            Diagnostic::warning(RECORD_EMPTY, "RECORD is empty; its files cannot be owned")
+                .with_file(folder.display().to_string()),
+        ),
+        Some(text) => {
+            let entries = record::parse(&text, &record_path, diagnostics);
+            place_entries(
+                &mut dist,
+                &entries,
+                site_packages,
+                site_packages,
+                prefix,
+                &record_path,
+                diagnostics,
+            );
+        }
+    }
+    dist
+}
+
+/// Resolves RECORD (or installed-files.txt) entries into the distribution's file lists.
+pub(super) fn place_entries(
+    dist: &mut Distribution,
+    entries: &[record::RecordEntry],
+    base: &Path,
+    site_packages: &Path,
+    prefix: &Path,
+    record_path: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for entry in entries {
+        match record::place(&entry.path, base, site_packages, prefix) {
+            Ok(Placement::Inside(path)) => dist.files.push(path),
+            Ok(Placement::External(path)) => dist.external_files.push(path),
+            Err(refusal) => {
+                diagnostics.push(record::refusal_diagnostic(refusal, entry, record_path));
+            }
+        }
+    }
+    dist.files.sort();
+    dist.files.dedup();
+    dist.external_files.sort();
+    dist.external_files.dedup();
+}
+
+pub(super) fn top_level_lines(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `entry_points.txt`: INI sections of `name = value` lines.
+pub fn parse_entry_points(text: &str) -> Vec<EntryPoint> {
+    let mut group = None;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(['#', ';']) {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            group = Some(name.trim().to_string());
+            continue;
+        }
+        if let (Some(group), Some((name, value))) = (&group, line.split_once('=')) {
+            out.push(EntryPoint {
+                group: group.clone(),
+                name: name.trim().to_string(),
+                value: value.trim().to_string(),
+            });
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_points_are_grouped_by_section() {
+        let eps = parse_entry_points("[console_scripts]\ntool = pkg.cli:main\n\n[x]\na=b\n");
+        assert_eq!(eps.len(), 2);
+        assert_eq!(eps[0].group, "console_scripts");
+        assert_eq!(eps[0].value, "pkg.cli:main");
+    }
+
+    #[test]
+    fn metadata_without_version_falls_back_to_the_folder_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("Foo_Bar-2.0.dist-info");
+        fs_err::create_dir_all(&folder).unwrap();
+        fs_err::write(
+            folder.join("METADATA"),
+            "Metadata-Version: 2.1\nName: Foo_Bar\n",
+        )
+        .unwrap();
+        fs_err::write(folder.join("RECORD"), "foo_bar.py,,\n").unwrap();
+        let mut diags = Vec::new();
+        let dist = read(&folder, dir.path(), dir.path(), &mut diags);
+        assert_eq!(dist.name.as_str(), "foo-bar");
+        assert_eq!(dist.version, "2.0");
+        assert_eq!(dist.files, [dir.path().join("foo_bar.py")]);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, METADATA_FIELD_MISSING);
+    }
+
+    #[test]
+    fn missing_record_is_a_diagnostic_and_the_distribution_remains() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("x-1.dist-info");
+        fs_err::create_dir_all(&folder).unwrap();
+        fs_err::write(folder.join("METADATA"), "Name: x\nVersion: 1\n").unwrap();
+        let mut diags = Vec::new();
+        let dist = read(&folder, dir.path(), dir.path(), &mut diags);
+        assert_eq!(dist.version, "1");
+        assert!(dist.files.is_empty());
+        assert_eq!(diags[0].code, RECORD_MISSING);
+    }
+}

@@ -1,0 +1,319 @@
+//! Installed files → owning distribution, importable modules, and orphans.
+//!
+//! Ownership is per file: every RECORD entry inside site-packages maps to its distribution,
+//! so `google/protobuf/__init__.py` belongs to protobuf and `google/api/http_pb2.py` to
+//! googleapis-common-protos although both live under the namespace `google`. Editable and
+//! path installs own the folders they put on the path or map (longest folder wins).
+//!
+//! Module names from paths relative to a search-path folder (as uv's installed-modules):
+//! `pkg/__init__.py` → `pkg`; `pkg/mod.py` → `pkg.mod`; extension modules by suffix:
+//! `_x.cpython-311-x86_64-linux-gnu.so`, `_x.abi3.so`, `_x.so`, `_x.cp311-win_amd64.pyd`,
+//! `_x.pyd` → `_x`. Folders that are not identifiers (`*.dist-info`, `__pycache__`, `bin`
+//! scripts with dashes) never make modules; neither do stubs (`.pyi`) or bytecode.
+//!
+//! Orphans: modules on site-packages and `.pth` folders that nobody owns, found by listing
+//! each folder's top level and descending only into namespace folders (no `__init__`).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::DistId;
+use crate::names::{ModuleName, is_identifier};
+
+/// How deep orphan search descends into namespace folders.
+const MAX_NAMESPACE_DEPTH: usize = 4;
+
+/// Which distribution owns each installed file.
+#[derive(Debug, Default)]
+pub struct FileIndex {
+    files: HashMap<PathBuf, DistId>,
+    /// Folders owned as a whole (editable and path installs), longest first.
+    roots: Vec<(PathBuf, DistId)>,
+}
+
+impl FileIndex {
+    pub fn insert_file(&mut self, path: PathBuf, owner: DistId) {
+        // The first owner stays: distributions are inserted in the order Python uses them.
+        self.files.entry(path).or_insert(owner);
+    }
+
+    pub fn insert_root(&mut self, root: PathBuf, owner: DistId) {
+        if !self.roots.iter().any(|(r, _)| *r == root) {
+            self.roots.push((root, owner));
+            self.roots.sort_by(|a, b| {
+                b.0.as_os_str()
+                    .len()
+                    .cmp(&a.0.as_os_str().len())
+                    .then(a.0.cmp(&b.0))
+            });
+        }
+    }
+
+    /// The owner of a file, or of the folder an editable install maps that holds it.
+    pub fn owner(&self, path: &Path) -> Option<DistId> {
+        if let Some(id) = self.files.get(path) {
+            return Some(*id);
+        }
+        let normal = super::record::normalize_lexically(path);
+        if let Some(id) = self.files.get(&normal) {
+            return Some(*id);
+        }
+        self.roots
+            .iter()
+            .find(|(root, _)| normal.starts_with(root))
+            .map(|(_, id)| *id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// What a file name makes: a module stem and whether it is compiled.
+pub fn module_file(name: &str) -> Option<(&str, bool)> {
+    if let Some(stem) = name.strip_suffix(".py") {
+        return is_identifier(stem).then_some((stem, false));
+    }
+    if name.ends_with(".so") || name.ends_with(".pyd") {
+        // `_x.cpython-311-x86_64-linux-gnu.so`: the module is what comes before the first dot.
+        let stem = name.split('.').next()?;
+        return is_identifier(stem).then_some((stem, true));
+    }
+    None
+}
+
+/// The module a file makes, relative to its search-path folder, and whether it is an
+/// `__init__` and compiled. `None` for files that are not importable.
+pub fn module_of_relative(rel: &Path) -> Option<(ModuleName, bool, bool)> {
+    let mut parts: Vec<&str> = Vec::new();
+    for component in rel.components() {
+        parts.push(component.as_os_str().to_str()?);
+    }
+    let file = parts.pop()?;
+    let (stem, compiled) = module_file(file)?;
+    if !parts
+        .iter()
+        .all(|p| is_identifier(p) && *p != "__pycache__")
+    {
+        return None;
+    }
+    let is_init = stem == "__init__";
+    if is_init {
+        ModuleName::from_components(parts).map(|m| (m, true, compiled))
+    } else {
+        parts.push(stem);
+        ModuleName::from_components(parts).map(|m| (m, false, compiled))
+    }
+}
+
+/// The modules a set of files inside `folder` provides, reduced to those whose parent is not
+/// a regular package of the same set, and whether any is compiled.
+pub fn modules_of_files(files: &[PathBuf], folder: &Path) -> (Vec<ModuleName>, bool) {
+    let mut all: Vec<(ModuleName, bool)> = Vec::new();
+    let mut packages: BTreeSet<ModuleName> = BTreeSet::new();
+    let mut compiled_any = false;
+    for file in files {
+        let Ok(rel) = file.strip_prefix(folder) else {
+            continue;
+        };
+        let Some((module, is_init, compiled)) = module_of_relative(rel) else {
+            continue;
+        };
+        if module.as_str().starts_with("__editable__") {
+            continue;
+        }
+        compiled_any |= compiled;
+        if is_init {
+            packages.insert(module.clone());
+        }
+        all.push((module, is_init));
+    }
+    let mut modules: Vec<ModuleName> = all
+        .into_iter()
+        .filter(|(m, _)| m.parent().is_none_or(|p| !packages.contains(&p)))
+        .map(|(m, _)| m)
+        .collect();
+    modules.sort();
+    modules.dedup();
+    (modules, compiled_any)
+}
+
+/// An importable module that no distribution owns.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Orphan {
+    pub module: ModuleName,
+    /// The module file, or the package's folder.
+    pub path: PathBuf,
+    pub compiled: bool,
+    /// The search-path folder it was found on.
+    pub search_path: PathBuf,
+}
+
+/// Report shape of an orphan.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct OrphanReport {
+    pub module: String,
+    pub path: String,
+    pub compiled: bool,
+}
+
+/// The top-level importable modules of a folder that `owner` does not place, with namespace
+/// folders searched a few levels down.
+pub fn find_orphans(folder: &Path, owner: &dyn Fn(&Path) -> bool, out: &mut Vec<Orphan>) {
+    scan(folder, folder, None, 0, owner, out);
+}
+
+fn sorted_entries(dir: &Path) -> Vec<(String, PathBuf, bool)> {
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, PathBuf, bool)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let path = e.path();
+            let is_dir = path.is_dir();
+            Some((name, path, is_dir))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn scan(
+    root: &Path,
+    dir: &Path,
+    parent: Option<&ModuleName>,
+    depth: usize,
+    owned: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<Orphan>,
+) {
+    let entries = sorted_entries(dir);
+    let join = |name: &str| match parent {
+        Some(p) => p.join(name),
+        None => ModuleName::new(name),
+    };
+    for (name, path, is_dir) in entries {
+        if name.starts_with(['.', '~']) || name == "__pycache__" {
+            continue;
+        }
+        if !is_dir {
+            let Some((stem, compiled)) = module_file(&name) else {
+                continue;
+            };
+            if stem == "__init__" || stem.starts_with("__editable__") || owned(&path) {
+                continue;
+            }
+            if let Some(module) = join(stem) {
+                out.push(Orphan {
+                    module,
+                    path,
+                    compiled,
+                    search_path: root.to_path_buf(),
+                });
+            }
+            continue;
+        }
+        if !is_identifier(&name) {
+            continue;
+        }
+        let Some(module) = join(&name) else { continue };
+        let init = sorted_entries(&path)
+            .into_iter()
+            .find(|(n, _, d)| !d && module_file(n).is_some_and(|(s, _)| s == "__init__"));
+        match init {
+            Some((_, init_path, _)) if !owned(&init_path) => {
+                out.push(Orphan {
+                    compiled: contains_extension(&path),
+                    module,
+                    path,
+                    search_path: root.to_path_buf(),
+                });
+            }
+            Some(_) => {}
+            None if depth < MAX_NAMESPACE_DEPTH => {
+                scan(root, &path, Some(&module), depth + 1, owned, out);
+            }
+            None => {}
+        }
+    }
+}
+
+/// Whether a package folder holds an extension module (top level only; enough to warn).
+fn contains_extension(dir: &Path) -> bool {
+    sorted_entries(dir)
+        .iter()
+        .any(|(n, _, d)| !d && module_file(n).is_some_and(|(_, compiled)| compiled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(rel: &str) -> Option<(String, bool, bool)> {
+        module_of_relative(Path::new(rel)).map(|(m, i, c)| (m.to_string(), i, c))
+    }
+
+    #[test]
+    fn extension_suffixes_make_modules() {
+        assert_eq!(
+            module("pkg/_speed.cpython-311-x86_64-linux-gnu.so"),
+            Some(("pkg._speed".into(), false, true))
+        );
+        assert_eq!(module("_cffi.abi3.so"), Some(("_cffi".into(), false, true)));
+        assert_eq!(
+            module("win.cp311-win_amd64.pyd"),
+            Some(("win".into(), false, true))
+        );
+        assert_eq!(module("pkg/__init__.py"), Some(("pkg".into(), true, false)));
+    }
+
+    #[test]
+    fn metadata_caches_stubs_and_scripts_make_no_module() {
+        assert_eq!(module("x-1.0.dist-info/METADATA"), None);
+        assert_eq!(module("pkg/__pycache__/m.cpython-311.pyc"), None);
+        assert_eq!(module("pkg/__pycache__/m.py"), None);
+        assert_eq!(module("pkg/m.pyi"), None);
+        assert_eq!(module("my-dir/m.py"), None);
+    }
+
+    #[test]
+    fn namespace_split_lists_each_distributions_own_packages() {
+        let sp = Path::new("/sp");
+        let files: Vec<PathBuf> = [
+            "google/protobuf/__init__.py",
+            "google/protobuf/internal/__init__.py",
+            "google/protobuf/internal/x.py",
+            "google/_upb/_message.abi3.so",
+        ]
+        .iter()
+        .map(|f| sp.join(f))
+        .collect();
+        let (modules, compiled) = modules_of_files(&files, sp);
+        let names: Vec<&str> = modules.iter().map(ModuleName::as_str).collect();
+        assert_eq!(names, ["google._upb._message", "google.protobuf"]);
+        assert!(compiled);
+    }
+
+    #[test]
+    fn editable_roots_own_everything_under_them_and_files_win() {
+        let mut index = FileIndex::default();
+        index.insert_root(PathBuf::from("/src"), DistId(1));
+        index.insert_root(PathBuf::from("/src/inner"), DistId(2));
+        index.insert_file(PathBuf::from("/src/inner/x.py"), DistId(3));
+        assert_eq!(index.owner(Path::new("/src/a.py")), Some(DistId(1)));
+        assert_eq!(index.owner(Path::new("/src/inner/b.py")), Some(DistId(2)));
+        assert_eq!(
+            index.owner(Path::new("/src/inner/../inner/x.py")),
+            Some(DistId(3))
+        );
+        assert_eq!(index.owner(Path::new("/elsewhere.py")), None);
+    }
+}
