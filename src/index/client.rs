@@ -31,7 +31,7 @@ use super::netrc::Netrc;
 use super::redact::{self, Credentials};
 use super::retry;
 use super::simple::{self, ProjectPage};
-use super::{DistFile, Found, IndexError, IndexSettings, Lookup, VersionFiles};
+use super::{Found, IndexError, IndexSettings, Lookup, VersionFiles};
 use crate::names::PackageName;
 
 /// Largest project page read (the biggest PyPI pages are a few tens of MiB).
@@ -98,7 +98,13 @@ impl IndexClient {
         let http = if settings.offline {
             None
         } else {
-            let client = reqwest::blocking::Client::builder()
+            let mut builder = reqwest::blocking::Client::builder();
+            if let Some(bundle) = &settings.ca_bundle {
+                for certificate in read_ca_bundle(bundle)? {
+                    builder = builder.add_root_certificate(certificate);
+                }
+            }
+            let client = builder
                 .user_agent(USER_AGENT)
                 .connect_timeout(settings.connect_timeout)
                 .timeout(settings.read_timeout)
@@ -213,7 +219,7 @@ impl IndexClient {
         for (index, state) in self.indexes.iter().zip(&cached) {
             match state {
                 Cached::Page(page) => {
-                    if let Some(files) = files_of(page, &wanted) {
+                    if let Some(files) = page.files_of(&wanted) {
                         if earlier_known || self.settings.offline {
                             return Ok(Found::Files(VersionFiles {
                                 index: index.url.to_string(),
@@ -242,7 +248,7 @@ impl IndexClient {
         let mut project_seen = false;
         for (index, state) in self.indexes.iter().zip(cached) {
             if let Cached::Page(page) = &state {
-                if let Some(files) = files_of(page, &wanted) {
+                if let Some(files) = page.files_of(&wanted) {
                     return Ok(Found::Files(VersionFiles {
                         index: index.url.to_string(),
                         files,
@@ -254,7 +260,7 @@ impl IndexClient {
             let _ = self.cache.store(index.url.as_str(), name, fetched.as_ref());
             if let Some(page) = fetched {
                 project_seen = true;
-                if let Some(files) = files_of(&page, &wanted) {
+                if let Some(files) = page.files_of(&wanted) {
                     return Ok(Found::Files(VersionFiles {
                         index: index.url.to_string(),
                         files,
@@ -392,6 +398,21 @@ impl IndexClient {
     }
 }
 
+/// The certificates of a PEM bundle; an unreadable or empty bundle is an error, since the
+/// user asked for it and TLS would fail later with a vaguer message.
+fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, IndexError> {
+    let bad = |reason: String| {
+        IndexError::Client(format!("certificate bundle {}: {reason}", path.display()))
+    };
+    let pem = fs_err::read(path).map_err(|err| bad(err.to_string()))?;
+    let certificates =
+        reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| bad(retry::describe(&err)))?;
+    if certificates.is_empty() {
+        return Err(bad("no PEM certificate in it".to_string()));
+    }
+    Ok(certificates)
+}
+
 fn project_url(index: &Url, name: &PackageName) -> Url {
     // The name is validated ([a-z0-9-]), so the join cannot leave the index path.
     index
@@ -404,17 +425,6 @@ fn is_valid_project_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-/// The files of `wanted` on `page`, or `None` when it has none.
-fn files_of(page: &ProjectPage, wanted: &Version) -> Option<Vec<DistFile>> {
-    let files: Vec<DistFile> = page
-        .files
-        .iter()
-        .filter(|f| Version::from_str(&f.version).is_ok_and(|v| v == *wanted))
-        .map(|f| f.file.clone())
-        .collect();
-    (!files.is_empty()).then_some(files)
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 pub struct PipConf {
     pub index_url: Option<String>,
     pub extra_index_urls: Option<Vec<String>>,
+    /// `cert`: a PEM bundle of certificate authorities to trust.
+    pub cert: Option<String>,
 }
 
 impl PipConf {
@@ -60,6 +62,7 @@ impl PipConf {
             index_url: get("index-url").filter(|v| !v.is_empty()),
             extra_index_urls: get("extra-index-url")
                 .map(|v| v.split_whitespace().map(str::to_string).collect()),
+            cert: get("cert").filter(|v| !v.is_empty()),
         }
     }
 }

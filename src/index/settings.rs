@@ -10,7 +10,8 @@
 //!
 //! URLs must be `http` or `https`; a trailing slash is added so that `{index}/{name}/` joins
 //! correctly. They may carry `user:password@`, which the client turns into basic auth; the
-//! `Debug` output of these settings hides it. Cache folder: `--cache-dir`, else
+//! `Debug` output of these settings hides it. Certificate authorities: see
+//! [`IndexSettings::ca_bundle`]. Cache folder: `--cache-dir`, else
 //! `$ENVSCAN_CACHE_DIR`, else `$XDG_CACHE_HOME/envscan`, else `~/.cache/envscan`.
 
 use std::fmt;
@@ -59,6 +60,10 @@ pub struct IndexSettings {
     /// Open no socket: answer from the cache or say `Unverified`.
     pub offline: bool,
     pub cache_dir: PathBuf,
+    /// Extra certificate authorities (a PEM bundle) to trust besides the built-in Mozilla
+    /// roots, for TLS-intercepting proxies and private CAs: `PIP_CERT`, pip.conf `cert`,
+    /// `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, first set wins.
+    pub ca_bundle: Option<PathBuf>,
     /// The netrc file to read credentials from (`$NETRC`, else `~/.netrc`), if it exists.
     pub netrc: Option<PathBuf>,
     /// Requests in flight at once.
@@ -84,6 +89,7 @@ impl fmt::Debug for IndexSettings {
             )
             .field("offline", &self.offline)
             .field("cache_dir", &self.cache_dir)
+            .field("ca_bundle", &self.ca_bundle)
             .field("netrc", &self.netrc)
             .field("concurrency", &self.concurrency)
             .field("connect_timeout", &self.connect_timeout)
@@ -124,6 +130,7 @@ impl IndexSettings {
             extra_index_urls,
             offline: false,
             cache_dir,
+            ca_bundle: None,
             netrc: None,
             concurrency: 16,
             connect_timeout: Duration::from_secs(10),
@@ -184,6 +191,9 @@ impl IndexSettings {
                 }
                 if entry.1.extra_index_urls.is_none() && conf.extra_index_urls.is_some() {
                     entry.1.extra_index_urls = conf.extra_index_urls;
+                }
+                if entry.1.cert.is_none() && conf.cert.is_some() {
+                    entry.1.cert = conf.cert;
                 }
             }
             merged
@@ -256,8 +266,16 @@ impl IndexSettings {
             .map(PathBuf::from)
             .or_else(|| home.as_ref().map(|h| h.join(".netrc")));
 
+        let nonempty = |name: &str| env.var(name).filter(|v| !v.is_empty());
+        let ca_bundle = nonempty("PIP_CERT")
+            .or_else(|| pip_conf().and_then(|(_, conf)| conf.cert))
+            .or_else(|| nonempty("SSL_CERT_FILE"))
+            .or_else(|| nonempty("REQUESTS_CA_BUNDLE"))
+            .map(PathBuf::from);
+
         let mut settings = IndexSettings::new(index_url, extra_index_urls, cache_dir);
         settings.offline = offline;
+        settings.ca_bundle = ca_bundle;
         settings.netrc = netrc;
         Ok(settings)
     }
@@ -363,6 +381,29 @@ mod tests {
         env.vars.remove("PIP_INDEX_URL");
         let from_conf = resolve(&env, None, None).unwrap();
         assert_eq!(from_conf.index_url.as_str(), "https://conf.example/simple/");
+    }
+
+    #[test]
+    fn pip_cert_beats_pip_conf_cert_beats_ssl_cert_file() {
+        let mut env = env_with_everything();
+        env.vars.insert("SSL_CERT_FILE", "/ssl.pem".into());
+        assert_eq!(
+            resolve(&env, None, None).unwrap().ca_bundle.as_deref(),
+            Some(Path::new("/ssl.pem"))
+        );
+        env.files.insert(
+            PathBuf::from("/etc/pip.conf"),
+            "[global]\ncert = /conf.pem\n".into(),
+        );
+        assert_eq!(
+            resolve(&env, None, None).unwrap().ca_bundle.as_deref(),
+            Some(Path::new("/conf.pem"))
+        );
+        env.vars.insert("PIP_CERT", "/pip.pem".into());
+        assert_eq!(
+            resolve(&env, None, None).unwrap().ca_bundle.as_deref(),
+            Some(Path::new("/pip.pem"))
+        );
     }
 
     #[test]

@@ -16,9 +16,12 @@
 //! - URLs are resolved against the final response URL (mirrors serve relative ones), then
 //!   stripped of credentials and fragment. Only `http`/`https` file URLs are kept.
 //! - Files whose name is not a wheel or sdist of this project (eggs, installers) are dropped
-//!   here; the rest carry their parsed version.
+//!   here; the rest are grouped by their parsed version.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use pep440_rs::Version;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -30,17 +33,25 @@ use crate::names::PackageName;
 
 pub const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
-/// A file of the project, with its version as written in its name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PageFile {
-    pub version: String,
-    pub file: DistFile,
-}
-
-/// A validated project page.
+/// A validated project page: the files of the project grouped by version (PEP 440
+/// normalised text, so lookups of an exact version need no scan of every file).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectPage {
-    pub files: Vec<PageFile>,
+    pub versions: BTreeMap<String, Vec<DistFile>>,
+}
+
+impl ProjectPage {
+    /// The files of `wanted`, or `None` when the page has none. `1.0` finds `1.0.0` too
+    /// (PEP 440 equality), through a scan of the version keys when the text differs.
+    pub fn files_of(&self, wanted: &Version) -> Option<Vec<DistFile>> {
+        if let Some(files) = self.versions.get(&wanted.to_string()) {
+            return Some(files.clone());
+        }
+        self.versions
+            .iter()
+            .find(|(key, _)| Version::from_str(key).is_ok_and(|v| v == *wanted))
+            .map(|(_, files)| files.clone())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,12 +98,13 @@ pub fn parse(
             parse_html(text, base)?
         }
     };
-    Ok(ProjectPage {
-        files: files
-            .into_iter()
-            .filter_map(|raw| raw.into_page_file(project))
-            .collect(),
-    })
+    let mut page = ProjectPage::default();
+    for raw in files {
+        if let Some((version, file)) = raw.into_dist_file(project) {
+            page.versions.entry(version).or_default().push(file);
+        }
+    }
+    Ok(page)
 }
 
 /// A file entry before its name is checked.
@@ -106,12 +118,12 @@ struct RawFile {
 }
 
 impl RawFile {
-    fn into_page_file(self, project: &PackageName) -> Option<PageFile> {
+    fn into_dist_file(self, project: &PackageName) -> Option<(String, DistFile)> {
         let parsed = parse_dist_filename(&self.filename, project)?;
         let kind: DistKind = parsed.kind;
-        Some(PageFile {
-            version: parsed.version.to_string(),
-            file: DistFile {
+        Some((
+            parsed.version.to_string(),
+            DistFile {
                 filename: self.filename,
                 url: self.url.to_string(),
                 size: self.size,
@@ -120,7 +132,7 @@ impl RawFile {
                 yanked: self.yanked,
                 kind,
             },
-        })
+        ))
     }
 }
 
@@ -507,8 +519,9 @@ mod tests {
              "hashes":{},"size":12,"requires-python":">=3.8"},
             {"filename":"pkg-1.0-py2.7.egg","url":"e.egg","hashes":{}}]}"#;
         let page = parse(Format::Json, body, &base(), &pkg()).unwrap();
-        assert_eq!(page.files.len(), 2);
-        let sdist = &page.files[0].file;
+        let files = &page.versions["1.0"];
+        assert_eq!(files.len(), 2);
+        let sdist = &files[0];
         assert_eq!(sdist.url, "https://mirror.example/packages/pkg-1.0.tar.gz");
         assert_eq!(
             sdist.sha256.as_deref(),
@@ -516,7 +529,7 @@ mod tests {
         );
         assert!(sdist.yanked);
         assert_eq!(sdist.size, None);
-        let wheel = &page.files[1].file;
+        let wheel = &files[1];
         assert_eq!(wheel.size, Some(12));
         assert_eq!(wheel.requires_python.as_deref(), Some(">=3.8"));
         assert!(!wheel.yanked);
@@ -553,15 +566,16 @@ mod tests {
 <A HREF='/f/pkg-1.0-py3-none-any.whl' data-yanked>pkg-1.0-py3-none-any.whl</A>
 </body></html>"#;
         let page = parse(Format::Html, html.as_bytes(), &base(), &pkg()).unwrap();
-        assert_eq!(page.files.len(), 2);
-        let sdist = &page.files[0].file;
+        let files = &page.versions["1.0"];
+        assert_eq!(files.len(), 2);
+        let sdist = &files[0];
         assert_eq!(sdist.url, "https://mirror.example/packages/pkg-1.0.tar.gz");
         assert_eq!(sdist.sha256.as_deref().map(str::len), Some(64));
         assert_eq!(sdist.requires_python.as_deref(), Some(">=3.8"));
         assert!(!sdist.yanked);
-        assert!(page.files[1].file.yanked);
+        assert!(files[1].yanked);
         assert_eq!(
-            page.files[1].file.url,
+            files[1].url,
             "https://mirror.example/f/pkg-1.0-py3-none-any.whl"
         );
     }
@@ -583,11 +597,21 @@ mod tests {
     fn an_empty_page_with_repository_meta_is_a_project_without_files() {
         let html = r#"<html><head><meta name="pypi:repository-version" content="1.1"></head><body></body></html>"#;
         assert_eq!(
-            parse(Format::Html, html.as_bytes(), &base(), &pkg())
-                .unwrap()
-                .files,
-            vec![]
+            parse(Format::Html, html.as_bytes(), &base(), &pkg()).unwrap(),
+            ProjectPage::default()
         );
+    }
+
+    #[test]
+    fn files_of_finds_a_version_written_differently_but_equal_under_pep_440() {
+        let body = br#"{"meta":{"api-version":"1.1"},"files":[
+            {"filename":"pkg-1.0.tar.gz","url":"a.tar.gz","hashes":{}},
+            {"filename":"pkg-1.0.1.tar.gz","url":"b.tar.gz","hashes":{}}]}"#;
+        let page = parse(Format::Json, body, &base(), &pkg()).unwrap();
+        let wanted = Version::from_str("1.0.0").unwrap();
+        let files = page.files_of(&wanted).unwrap();
+        assert_eq!(files[0].filename, "pkg-1.0.tar.gz");
+        assert_eq!(page.files_of(&Version::from_str("1.1").unwrap()), None);
     }
 
     #[test]

@@ -131,7 +131,11 @@ impl Server {
         self.addr.port()
     }
 
-    pub fn route(&self, path: &str, handler: impl Fn(&Request, usize) -> Reply + Send + Sync + 'static) {
+    pub fn route(
+        &self,
+        path: &str,
+        handler: impl Fn(&Request, usize) -> Reply + Send + Sync + 'static,
+    ) {
         self.state
             .routes
             .lock()
@@ -146,11 +150,19 @@ impl Server {
 
     /// The replies in turn; the last one repeats.
     pub fn sequence(&self, path: &str, replies: Vec<Reply>) {
-        self.route(path, move |_, nth| replies[nth.min(replies.len() - 1)].clone());
+        self.route(path, move |_, nth| {
+            replies[nth.min(replies.len() - 1)].clone()
+        });
     }
 
     pub fn hits(&self, path: &str) -> usize {
-        self.state.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+        self.state
+            .hits
+            .lock()
+            .unwrap()
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn total_hits(&self) -> usize {
@@ -179,13 +191,19 @@ impl Drop for Server {
 
 fn serve(stream: TcpStream, state: &State) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Ok(read_half) = stream.try_clone() else { return };
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
     let mut reader = BufReader::new(read_half);
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
         return;
     }
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_string();
     let mut headers = Vec::new();
     loop {
         let mut line = String::new();
@@ -200,7 +218,10 @@ fn serve(stream: TcpStream, state: &State) {
             headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
         }
     }
-    let request = Request { path: path.clone(), headers };
+    let request = Request {
+        path: path.clone(),
+        headers,
+    };
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     state.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let nth = {
@@ -213,7 +234,9 @@ fn serve(stream: TcpStream, state: &State) {
     let handler = state.routes.lock().unwrap().get(&path).cloned();
     let reply = match handler {
         Some(handler) => handler(&request, nth),
-        None => Reply::status(404).header("Content-Type", "text/plain").with_body("not found"),
+        None => Reply::status(404)
+            .header("Content-Type", "text/plain")
+            .with_body("not found"),
     };
     std::thread::sleep(reply.delay);
     let mut out = stream;
@@ -221,7 +244,10 @@ fn serve(stream: TcpStream, state: &State) {
     for (name, value) in &reply.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", reply.body.len()));
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        reply.body.len()
+    ));
     let body = match reply.cut_at {
         Some(n) => &reply.body[..n.min(reply.body.len())],
         None => &reply.body[..],
@@ -239,7 +265,11 @@ pub fn basic_auth(user: &str, password: &str) -> String {
     let input = format!("{user}:{password}").into_bytes();
     let mut out = String::new();
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
