@@ -247,13 +247,13 @@ impl IndexClient {
 
         let mut project_seen = false;
         for (index, state) in self.indexes.iter().zip(cached) {
-            if let Cached::Page(page) = &state {
-                if let Some(files) = page.files_of(&wanted) {
-                    return Ok(Found::Files(VersionFiles {
-                        index: index.url.to_string(),
-                        files,
-                    }));
-                }
+            if let Cached::Page(page) = &state
+                && let Some(files) = page.files_of(&wanted)
+            {
+                return Ok(Found::Files(VersionFiles {
+                    index: index.url.to_string(),
+                    files,
+                }));
             }
             let fetched = self.fetch(http, index, name)?;
             // A failed store costs a request next time, nothing more.

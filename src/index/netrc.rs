@@ -45,8 +45,7 @@ impl Netrc {
         let mut tokens: Vec<String> = Vec::new();
         // Tokenise line by line so that `macdef` bodies (up to a blank line) can be skipped.
         while let Some(line) = lines.next() {
-            let mut words = line.split_whitespace();
-            while let Some(word) = words.next() {
+            for word in line.split_whitespace() {
                 if word.starts_with('#') {
                     break;
                 }

@@ -189,10 +189,10 @@ fn parse_json(body: &[u8], base: &Url, project: &PackageName) -> Result<Vec<RawF
             page.meta.api_version
         ));
     }
-    if let Some(name) = &page.name {
-        if PackageName::new(name) != *project {
-            return Err(format!("the page is for project `{name}`, not `{project}`"));
-        }
+    if let Some(name) = &page.name
+        && PackageName::new(name) != *project
+    {
+        return Err(format!("the page is for project `{name}`, not `{project}`"));
     }
     let mut files = Vec::with_capacity(page.files.len());
     for file in page.files {
@@ -283,19 +283,17 @@ fn parse_html(text: &str, base: &Url) -> Result<Vec<RawFile>, String> {
                 );
             }
             "base" => {
-                if let Some(Some(href)) = tag.attribute("href") {
-                    if let Ok(url) = base.join(href) {
-                        base = url;
-                    }
+                if let Some(Some(href)) = tag.attribute("href")
+                    && let Ok(url) = base.join(href)
+                {
+                    base = url;
                 }
             }
-            "meta" => {
-                if tag.attribute("name") == Some(Some("pypi:repository-version")) {
-                    has_repository_meta = true;
-                    let version = tag.attribute("content").flatten().unwrap_or("1.0");
-                    if version.split('.').next() != Some("1") {
-                        return Err(format!("unsupported repository-version {version}"));
-                    }
+            "meta" if tag.attribute("name") == Some(Some("pypi:repository-version")) => {
+                has_repository_meta = true;
+                let version = tag.attribute("content").flatten().unwrap_or("1.0");
+                if version.split('.').next() != Some("1") {
+                    return Err(format!("unsupported repository-version {version}"));
                 }
             }
             "a" => {
