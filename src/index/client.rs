@@ -1,0 +1,471 @@
+//! [`IndexClient`]: looks up many `(project, version)` pairs at once, from the cache when it
+//! can and from the indexes otherwise.
+//!
+//! - Lookups run on a bounded pool of scoped worker threads (`settings.concurrency`), each
+//!   doing blocking requests through one shared connection pool, so N packages cost about
+//!   N / concurrency round trips.
+//! - Timeouts: `connect_timeout` for the TCP and TLS handshake; `read_timeout` for the
+//!   response headers and then for each read of the body (reqwest's blocking client applies
+//!   its timeout per `read` call, which is exactly a read timeout).
+//! - Per package, indexes are tried in order (see the module doc of `index` for why the first
+//!   index with the version wins). The cache answers without a request when it has the
+//!   version on some index and every earlier index is known (cached) not to have it; a
+//!   version missing from a cached page is refetched, since it may be a new release.
+//! - Offline: no HTTP client is even built; a cache miss is [`Found::Unverified`] at once.
+//! - A redirect to another host drops the Authorization header (reqwest does this), so
+//!   credentials go to the index host only.
+
+use std::io::Read;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pep440_rs::Version;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use url::Url;
+
+use super::cache::{Cache, Cached};
+use super::netrc::Netrc;
+use super::redact::{self, Credentials};
+use super::retry;
+use super::simple::{self, ProjectPage};
+use super::{Found, IndexError, IndexSettings, Lookup, VersionFiles};
+use crate::names::PackageName;
+
+/// Largest project page read (the biggest PyPI pages are a few tens of MiB).
+const MAX_BODY: u64 = 256 * 1024 * 1024;
+
+const USER_AGENT: &str = concat!("envscan/", env!("CARGO_PKG_VERSION"));
+
+/// One index, as requests see it.
+struct Index {
+    /// Credential-free, with a trailing slash.
+    url: Url,
+    credentials: Option<Credentials>,
+}
+
+pub struct IndexClient {
+    settings: IndexSettings,
+    indexes: Vec<Index>,
+    /// `None` when offline: no socket can be opened.
+    http: Option<reqwest::blocking::Client>,
+    cache: Cache,
+    /// Every credential string, scrubbed from error texts as a last guard.
+    secrets: Vec<String>,
+}
+
+/// How one attempt ended, when it did not produce an answer.
+enum Failure {
+    Retry {
+        error: IndexError,
+        retry_after: Option<Duration>,
+    },
+    Fatal(IndexError),
+}
+
+impl IndexClient {
+    pub fn new(settings: IndexSettings) -> Result<Self, IndexError> {
+        let netrc = settings
+            .netrc
+            .as_ref()
+            .and_then(|path| fs_err::read_to_string(path).ok())
+            .map(|text| Netrc::parse(&text))
+            .unwrap_or_default();
+        let mut indexes = Vec::new();
+        for raw in std::iter::once(&settings.index_url).chain(&settings.extra_index_urls) {
+            let (url, from_url) = redact::split_credentials(raw);
+            let from_netrc = url.host_str().and_then(|host| netrc.lookup(host));
+            let credentials = match (from_url, from_netrc) {
+                // `https://user@host/` with the password in netrc, as pip allows.
+                (Some(mine), Some(netrc))
+                    if mine.password.is_none()
+                        && (mine.username.is_empty() || mine.username == netrc.username) =>
+                {
+                    Some(netrc)
+                }
+                (Some(mine), _) => Some(mine),
+                (None, netrc) => netrc,
+            };
+            indexes.push(Index { url, credentials });
+        }
+        let secrets = indexes
+            .iter()
+            .filter_map(|index| index.credentials.as_ref())
+            .flat_map(|c| c.secrets().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let http = if settings.offline {
+            None
+        } else {
+            let mut builder = reqwest::blocking::Client::builder();
+            if let Some(bundle) = &settings.ca_bundle {
+                for certificate in read_ca_bundle(bundle)? {
+                    builder = builder.add_root_certificate(certificate);
+                }
+            }
+            let client = builder
+                .user_agent(USER_AGENT)
+                .connect_timeout(settings.connect_timeout)
+                .timeout(settings.read_timeout)
+                .pool_max_idle_per_host(settings.concurrency.max(1))
+                .build()
+                .map_err(|err| IndexError::Client(retry::describe(&err)))?;
+            Some(client)
+        };
+        let cache = Cache::new(&settings.cache_dir);
+        Ok(IndexClient {
+            settings,
+            indexes,
+            http,
+            cache,
+            secrets,
+        })
+    }
+
+    pub fn settings(&self) -> &IndexSettings {
+        &self.settings
+    }
+
+    /// The credential-free URLs of the indexes, primary first.
+    pub fn index_urls(&self) -> Vec<String> {
+        self.indexes.iter().map(|i| i.url.to_string()).collect()
+    }
+
+    /// Looks up every `(project, exact version)`; the answers come in the same order.
+    pub fn lookup(&self, wanted: &[(PackageName, String)]) -> Vec<Lookup> {
+        let total = wanted.len();
+        let bar = self.progress_bar(total);
+        let workers = self.settings.concurrency.clamp(1, total.max(1));
+        let next = AtomicUsize::new(0);
+        let (sender, receiver) = mpsc::channel();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let sender = sender.clone();
+                let (next, bar) = (&next, &bar);
+                scope.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((name, version)) = wanted.get(i) else {
+                            break;
+                        };
+                        bar.set_message(name.to_string());
+                        let answer = self.lookup_one(name, version);
+                        bar.inc(1);
+                        if sender.send((i, answer)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        drop(sender);
+        bar.finish_and_clear();
+        let mut answers: Vec<Option<Lookup>> = (0..total).map(|_| None).collect();
+        for (i, answer) in receiver {
+            answers[i] = Some(answer);
+        }
+        answers
+            .into_iter()
+            .zip(wanted)
+            .map(|(answer, (name, _))| {
+                // Only a worker that died could leave a hole; say so rather than panic.
+                answer.unwrap_or_else(|| {
+                    Err(IndexError::Client(format!(
+                        "the lookup of {name} did not finish"
+                    )))
+                })
+            })
+            .collect()
+    }
+
+    fn progress_bar(&self, total: usize) -> ProgressBar {
+        if !self.settings.progress || total == 0 {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} checking the package index [{bar:30}] {pos}/{len} {wide_msg}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    }
+
+    fn lookup_one(&self, name: &PackageName, version: &str) -> Lookup {
+        let wanted =
+            Version::from_str(version.trim()).map_err(|err| IndexError::InvalidVersion {
+                project: name.to_string(),
+                version: version.to_string(),
+                reason: err.to_string(),
+            })?;
+        if !is_valid_project_name(name.as_str()) {
+            return Err(IndexError::InvalidVersion {
+                project: name.to_string(),
+                version: version.to_string(),
+                reason: "the project name is not a valid distribution name".to_string(),
+            });
+        }
+
+        // The cache alone answers when it has the version on some index and knows every
+        // earlier index lacks it. Offline, any cached hit answers.
+        let cached: Vec<Cached> = self
+            .indexes
+            .iter()
+            .map(|index| self.cache.load(index.url.as_str(), name))
+            .collect();
+        let mut earlier_known = true;
+        for (index, state) in self.indexes.iter().zip(&cached) {
+            match state {
+                Cached::Page(page) => {
+                    if let Some(files) = page.files_of(&wanted) {
+                        if earlier_known || self.settings.offline {
+                            return Ok(Found::Files(VersionFiles {
+                                index: index.url.to_string(),
+                                files,
+                            }));
+                        }
+                        break;
+                    }
+                }
+                Cached::Missing => {}
+                Cached::Absent => earlier_known = false,
+            }
+        }
+        let Some(http) = &self.http else {
+            let index = self
+                .indexes
+                .iter()
+                .zip(&cached)
+                .find(|(_, state)| !matches!(state, Cached::Missing))
+                .map_or(&self.indexes[0], |(index, _)| index);
+            return Ok(Found::Unverified {
+                url: project_url(&index.url, name).to_string(),
+            });
+        };
+
+        let mut project_seen = false;
+        for (index, state) in self.indexes.iter().zip(cached) {
+            if let Cached::Page(page) = &state
+                && let Some(files) = page.files_of(&wanted)
+            {
+                return Ok(Found::Files(VersionFiles {
+                    index: index.url.to_string(),
+                    files,
+                }));
+            }
+            let fetched = self.fetch(http, index, name)?;
+            // A failed store costs a request next time, nothing more.
+            let _ = self.cache.store(index.url.as_str(), name, fetched.as_ref());
+            if let Some(page) = fetched {
+                project_seen = true;
+                if let Some(files) = page.files_of(&wanted) {
+                    return Ok(Found::Files(VersionFiles {
+                        index: index.url.to_string(),
+                        files,
+                    }));
+                }
+            }
+        }
+        Ok(if project_seen {
+            Found::VersionMissing
+        } else {
+            Found::ProjectMissing
+        })
+    }
+
+    /// The validated project page, `None` on 404, with retries.
+    fn fetch(
+        &self,
+        http: &reqwest::blocking::Client,
+        index: &Index,
+        name: &PackageName,
+    ) -> Result<Option<ProjectPage>, IndexError> {
+        let url = project_url(&index.url, name);
+        let mut attempt = 0;
+        loop {
+            match self.fetch_once(http, index, &url, name, attempt + 1) {
+                Ok(page) => return Ok(page),
+                Err(Failure::Fatal(error)) => return Err(error),
+                Err(Failure::Retry { error, retry_after }) => {
+                    if attempt >= self.settings.retries {
+                        return Err(error);
+                    }
+                    std::thread::sleep(retry::delay(&self.settings.backoff, attempt, retry_after));
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn fetch_once(
+        &self,
+        http: &reqwest::blocking::Client,
+        index: &Index,
+        url: &Url,
+        name: &PackageName,
+        attempts: u32,
+    ) -> Result<Option<ProjectPage>, Failure> {
+        let index_text = index.url.to_string();
+        let unreachable = |cause: String| IndexError::Unreachable {
+            index: index_text.clone(),
+            url: url.to_string(),
+            attempts,
+            cause: self.scrub(&cause),
+        };
+        let mut request = http.get(url.clone()).header(ACCEPT, simple::ACCEPT);
+        if let Some(credentials) = &index.credentials {
+            request = request.basic_auth(&credentials.username, credentials.password.as_ref());
+        }
+        let mut response = match request.send() {
+            Ok(response) => response,
+            Err(err) => {
+                let error = unreachable(retry::describe(&err));
+                return Err(if retry::is_retryable_error(&err) {
+                    Failure::Retry {
+                        error,
+                        retry_after: None,
+                    }
+                } else {
+                    Failure::Fatal(error)
+                });
+            }
+        };
+        let final_url = redact::strip_credentials(response.url());
+        let status = response.status().as_u16();
+        if status == 404 || status == 410 {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            let error = IndexError::Status {
+                index: index_text.clone(),
+                url: url.to_string(),
+                status,
+                attempts,
+            };
+            if !retry::is_retryable_status(status) {
+                return Err(Failure::Fatal(error));
+            }
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| retry::retry_after(value, SystemTime::now()));
+            return Err(Failure::Retry { error, retry_after });
+        }
+        let invalid = |reason: String| IndexError::InvalidResponse {
+            index: index_text.clone(),
+            url: final_url.to_string(),
+            reason: self.scrub(&reason),
+        };
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
+        let format = simple::format_of(content_type.as_deref())
+            .map_err(|reason| Failure::Fatal(invalid(reason)))?;
+        let mut body = Vec::new();
+        if let Err(err) = (&mut response).take(MAX_BODY + 1).read_to_end(&mut body) {
+            return Err(Failure::Retry {
+                error: unreachable(format!(
+                    "reading the response body failed: {}",
+                    retry::describe(&err)
+                )),
+                retry_after: None,
+            });
+        }
+        if body.len() as u64 > MAX_BODY {
+            return Err(Failure::Fatal(invalid(format!(
+                "the page is larger than {} MiB",
+                MAX_BODY >> 20
+            ))));
+        }
+        match simple::parse(format, &body, &final_url, name) {
+            Ok(page) => Ok(Some(page)),
+            // A body cut short may come whole on the next try.
+            Err(reason) if reason.contains("truncated") => Err(Failure::Retry {
+                error: invalid(reason),
+                retry_after: None,
+            }),
+            Err(reason) => Err(Failure::Fatal(invalid(reason))),
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        redact::scrub(text, self.secrets.iter().map(String::as_str))
+    }
+}
+
+/// The certificates of a PEM bundle; an unreadable or empty bundle is an error, since the
+/// user asked for it and TLS would fail later with a vaguer message.
+fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, IndexError> {
+    let bad = |reason: String| {
+        IndexError::Client(format!("certificate bundle {}: {reason}", path.display()))
+    };
+    let pem = fs_err::read(path).map_err(|err| bad(err.to_string()))?;
+    let certificates =
+        reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| bad(retry::describe(&err)))?;
+    if certificates.is_empty() {
+        return Err(bad("no PEM certificate in it".to_string()));
+    }
+    Ok(certificates)
+}
+
+fn project_url(index: &Url, name: &PackageName) -> Url {
+    // The name is validated ([a-z0-9-]), so the join cannot leave the index path.
+    index
+        .join(&format!("{name}/"))
+        .unwrap_or_else(|_| index.clone())
+}
+
+fn is_valid_project_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offline_client_answers_unverified_without_any_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = IndexSettings::new(
+            // A port nothing listens on: an attempt to connect would be an error, not this.
+            Url::parse("http://127.0.0.1:9/simple/").unwrap(),
+            vec![],
+            dir.path().to_path_buf(),
+        );
+        settings.offline = true;
+        let client = IndexClient::new(settings).unwrap();
+        let answers = client.lookup(&[(PackageName::new("six"), "1.16.0".to_string())]);
+        assert_eq!(
+            answers,
+            vec![Ok(Found::Unverified {
+                url: "http://127.0.0.1:9/simple/six/".to_string()
+            })]
+        );
+    }
+
+    #[test]
+    fn an_unparseable_version_is_an_error_naming_the_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = IndexSettings::new(
+            Url::parse("http://127.0.0.1:9/simple/").unwrap(),
+            vec![],
+            dir.path().to_path_buf(),
+        );
+        settings.offline = true;
+        let client = IndexClient::new(settings).unwrap();
+        let answers = client.lookup(&[(PackageName::new("six"), "not a version".to_string())]);
+        let text = answers[0].as_ref().unwrap_err().to_string();
+        assert!(
+            text.contains("six") && text.contains("not a version"),
+            "{text}"
+        );
+    }
+}
