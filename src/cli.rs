@@ -23,6 +23,20 @@ pub enum Command {
     /// Show the target environment as envscan reads it: interpreter, search paths,
     /// distributions and the modules each provides.
     Env(EnvArgs),
+    /// Resolve the project's imports to installed distributions, verify them on the index and
+    /// write the lock, conda.yaml and build plan.
+    Lock(LockArgs),
+    /// Check that the lock, conda.yaml and build plan are current; write nothing.
+    /// Same as `envscan lock --check`.
+    Check(LockArgs),
+    /// Pack the project's local code (and editable installs) into deterministic archives.
+    Pack(PackArgs),
+    /// Print the build plan, or render it as a Dockerfile.
+    Plan(PlanArgs),
+    /// Explain why a module or distribution is in (or out of) the lock.
+    Explain(ExplainArgs),
+    /// Print the module graph as Graphviz dot, Mermaid or JSON.
+    Graph(GraphArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -32,6 +46,10 @@ pub enum OutputFormat {
     Human,
     /// Stable JSON described by a schema under `schemas/`.
     Json,
+    /// Graphviz dot (`envscan graph` only; its default).
+    Dot,
+    /// A Mermaid flowchart (`envscan graph` only).
+    Mermaid,
 }
 
 /// Options every command takes.
@@ -79,6 +97,104 @@ pub struct ProjectArgs {
 pub struct ScanArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
+}
+
+/// Options of commands that analyse a project in its environment.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AnalysisArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+
+    /// The target interpreter, or its prefix folder.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+
+    /// The package index to verify distributions on (default: PIP_INDEX_URL, pip.conf, PyPI).
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+
+    /// Another index to look in; repeatable.
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+
+    /// Open no network connection: verify from the cache only.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Where index responses are cached (default: $XDG_CACHE_HOME/envscan).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// The platform the environment is rebuilt on, such as `linux-x86_64` (the default),
+    /// `manylinux_2_28_aarch64`, `macos-arm64`.
+    #[arg(long, value_name = "PLATFORM")]
+    pub target_platform: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LockArgs {
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+
+    /// Write the lock here (relative to the project); the conda file and plan go beside it.
+    #[arg(long, value_name = "PATH")]
+    pub lock: Option<PathBuf>,
+
+    /// Write nothing; exit 1 with a diff when an output is stale.
+    #[arg(long)]
+    pub check: bool,
+
+    /// The base image of the build plan.
+    #[arg(long, value_name = "IMAGE")]
+    pub base_image: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PackArgs {
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+
+    /// Where the archives and their manifest go.
+    #[arg(long, value_name = "DIR", default_value = "envscan-archives")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PlanArgs {
+    /// The build plan to read.
+    #[arg(default_value = "envscan.plan.json")]
+    pub plan: PathBuf,
+
+    /// Render it as a Dockerfile (build context: the plan's folder, archives in `archives/`).
+    #[arg(long)]
+    pub dockerfile: bool,
+
+    /// The pack manifest that maps local sources to archives.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ExplainArgs {
+    /// A module (`google.protobuf`) or distribution (`protobuf`) name.
+    pub name: String,
+
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+
+    /// Show standard-library modules too.
+    #[arg(long)]
+    pub stdlib: bool,
+
+    /// Only the import chains that reach this module or distribution.
+    #[arg(long, value_name = "NAME")]
+    pub focus: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -11,6 +11,7 @@
 //! Problems in the user's files are [`diagnostic::Diagnostic`]s, collected and reported; only
 //! usage errors and failures of envscan itself end a run early.
 
+pub mod analysis;
 pub mod classify;
 pub mod cli;
 pub mod commands;
@@ -21,11 +22,13 @@ pub mod graph;
 pub mod index;
 pub mod names;
 pub mod output;
+pub mod outputs;
 pub mod parse;
 pub mod resolve;
 pub mod scan;
 pub mod schema;
 pub mod settings;
+pub mod sources;
 pub mod walk;
 
 use std::process::ExitCode;
@@ -58,5 +61,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Scan(args) => commands::scan::run(&args, &cli.global),
         Command::Env(args) => commands::env::run(&args, &cli.global),
+        Command::Lock(args) => commands::lock::run(&args, &cli.global, false),
+        Command::Check(args) => commands::lock::run(&args, &cli.global, true),
+        Command::Pack(args) => commands::pack::run(&args, &cli.global),
+        Command::Plan(args) => commands::plan::run(&args, &cli.global),
+        Command::Explain(args) => commands::explain::run(&args, &cli.global),
+        Command::Graph(args) => commands::graph::run(&args, &cli.global),
     }
 }

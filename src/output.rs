@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, OutputFormat};
 use crate::diagnostic::{Diagnostic, Severity};
 
 /// Prints `value` as pretty JSON and a newline on stdout.
@@ -17,6 +17,18 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut stdout, value)?;
     writeln!(stdout)?;
     Ok(())
+}
+
+/// Whether a report command prints JSON (`--format json`) or text; `dot` and `mermaid` are
+/// for `envscan graph` only.
+pub fn wants_json(global: &GlobalArgs) -> anyhow::Result<bool> {
+    match global.format {
+        OutputFormat::Human => Ok(false),
+        OutputFormat::Json => Ok(true),
+        OutputFormat::Dot | OutputFormat::Mermaid => {
+            anyhow::bail!("--format dot and --format mermaid are for `envscan graph` only")
+        }
+    }
 }
 
 /// Prints diagnostics on stderr, filtered by `-q` (errors only) and `-v` (info too).

@@ -4,6 +4,7 @@
 //! Unknown keys and values of the wrong type are diagnostics, not fatal errors: a typo in a
 //! config file should not stop a pre-commit hook, but it must not pass silently either.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -56,15 +57,47 @@ pub struct ToolConfig {
     pub python_version: Option<String>,
     pub python: Option<String>,
     pub max_file_size: Option<u64>,
+    /// The conda environment's name (default: the project folder's name).
+    pub name: Option<String>,
+    pub index_url: Option<String>,
+    pub extra_index_url: Vec<String>,
+    /// Import name → distribution name, for unresolved-import suggestions.
+    pub import_names: BTreeMap<String, String>,
+    /// Module or distribution name → class (`pypi`, `conda`, `local`, `binary_local`, `stdlib`).
+    pub classes: BTreeMap<String, String>,
+    /// Distributions to include although no import names them (plugins, entry points).
+    pub add: Vec<String>,
+    /// Modules whose imports are left out of the analysis.
+    pub ignore: Vec<String>,
+    pub base_image: Option<String>,
+    /// The command that runs the program in the build plan.
+    pub entrypoint: Vec<String>,
+    /// Environment variables the build plan sets.
+    pub variables: BTreeMap<String, String>,
+    pub target_platform: Option<String>,
+    /// Where the lock is written, relative to the project.
+    pub lock: Option<String>,
 }
 
 /// Every key `[tool.envscan]` may hold; anything else is reported.
 const KNOWN_KEYS: &[&str] = &[
+    "add",
+    "base-image",
+    "classes",
+    "entrypoint",
     "exclude",
-    "roots",
-    "python-version",
-    "python",
+    "extra-index-url",
+    "ignore",
+    "import-names",
+    "index-url",
+    "lock",
     "max-file-size",
+    "name",
+    "python",
+    "python-version",
+    "roots",
+    "target-platform",
+    "variables",
 ];
 
 /// The project being analysed: its folder and its configuration.

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::ExitStatus;
-use crate::cli::{EnvArgs, GlobalArgs, OutputFormat};
+use crate::cli::{EnvArgs, GlobalArgs};
 use crate::diagnostic::Diagnostic;
 use crate::env::file_index::OrphanReport;
 use crate::env::{
@@ -103,6 +103,7 @@ pub struct EditableFinderReport {
 }
 
 pub fn run(args: &EnvArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let json = output::wants_json(global)?;
     let project = Project::open(&args.path)?;
     let mut opts = DiscoverOptions::from_process(&project.root);
     opts.python = args.python.clone();
@@ -114,12 +115,11 @@ pub fn run(args: &EnvArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     diagnostics.append(&mut report.diagnostics);
     crate::diagnostic::sort(&mut diagnostics);
     report.diagnostics = diagnostics;
-    match global.format {
-        OutputFormat::Json => output::print_json(&report)?,
-        OutputFormat::Human => {
-            print_human(&report)?;
-            output::print_diagnostics(&report.diagnostics, global)?;
-        }
+    if json {
+        output::print_json(&report)?;
+    } else {
+        print_human(&report)?;
+        output::print_diagnostics(&report.diagnostics, global)?;
     }
     Ok(output::exit_status(&report.diagnostics, global))
 }

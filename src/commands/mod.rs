@@ -1,4 +1,11 @@
 //! One module per subcommand, each a function from its arguments to an [`ExitStatus`].
+//!
+//! [`ExitStatus`]: crate::ExitStatus
 
 pub mod env;
+pub mod explain;
+pub mod graph;
+pub mod lock;
+pub mod pack;
+pub mod plan;
 pub mod scan;

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::ExitStatus;
-use crate::cli::{GlobalArgs, OutputFormat, ScanArgs};
+use crate::cli::{GlobalArgs, ScanArgs};
 use crate::diagnostic::Diagnostic;
 use crate::graph::{ImportClass, NodeKind};
 use crate::output;
@@ -63,17 +63,17 @@ pub struct NameSummary {
 }
 
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let json = output::wants_json(global)?;
     let project = Project::open(&args.project.path)?;
     let mut diagnostics = project.diagnostics.clone();
     let settings = ScanSettings::resolve(&project, &args.project, &mut diagnostics)?;
     let scan = scan_project(&settings, diagnostics);
     let report = report(&scan, &settings.python_version.to_string());
-    match global.format {
-        OutputFormat::Json => output::print_json(&report)?,
-        OutputFormat::Human => {
-            print_human(&report)?;
-            output::print_diagnostics(&report.diagnostics, global)?;
-        }
+    if json {
+        output::print_json(&report)?;
+    } else {
+        print_human(&report)?;
+        output::print_diagnostics(&report.diagnostics, global)?;
     }
     Ok(output::exit_status(&report.diagnostics, global))
 }

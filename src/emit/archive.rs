@@ -540,6 +540,8 @@ pub struct ArchiveManifest {
 /// One archive in the manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ManifestEntry {
+    /// The local source it holds, as the build plan names it (`project`, a distribution).
+    pub source: String,
     /// File name beside the manifest: `<sha256>.tar.gz`.
     pub archive: String,
     /// Lower-case hex sha256 of the archive's bytes.
@@ -553,8 +555,13 @@ pub struct ManifestEntry {
 }
 
 impl ManifestEntry {
-    pub fn new(packed: &PackedArchive, destination: impl Into<String>) -> Self {
+    pub fn new(
+        packed: &PackedArchive,
+        source: impl Into<String>,
+        destination: impl Into<String>,
+    ) -> Self {
         Self {
+            source: source.into(),
             archive: packed.file_name.clone(),
             sha256: packed.sha256.clone(),
             size: packed.size,
@@ -949,6 +956,7 @@ with tarfile.open(sys.argv[1], "r:gz") as tar:
     #[test]
     fn the_manifest_is_sorted_and_round_trips() {
         let entry = |archive: &str, destination: &str| ManifestEntry {
+            source: archive.to_string(),
             archive: format!("{archive}.tar.gz"),
             sha256: archive.to_string(),
             size: 10,

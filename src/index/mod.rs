@@ -46,7 +46,7 @@ use crate::diagnostic::Code;
 
 pub use client::IndexClient;
 pub use filename::{DistFilename, parse_dist_filename};
-pub use settings::{Backoff, IndexSettings};
+pub use settings::{Backoff, DEFAULT_INDEX_URL, IndexSettings};
 pub use tags::{TargetPlatform, WheelTags, wheel_is_usable};
 
 /// An index could not be reached, or answered with an error status after every retry.

@@ -1,0 +1,525 @@
+//! The whole analysis behind `lock`, `check`, `pack`, `explain` and `graph`: scan the project,
+//! read the environment, resolve imports to distributions, take the `Requires-Dist` closure,
+//! classify everything and verify index distributions on the index.
+//!
+//! Nothing here writes a file; `outputs` renders the result and the commands decide what to
+//! write. An index failure (after retries) is an error of the whole run, so that a lock is
+//! never rewritten from partial knowledge.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::classify::closure::{self, Installed, RequiredBy};
+use crate::classify::suggest::Suggestions;
+use crate::classify::{Class, Reason};
+use crate::cli::AnalysisArgs;
+use crate::diagnostic::{self, Code, Diagnostic, Severity};
+use crate::env::{self, DiscoverOptions, DistKind, Environment};
+use crate::index::{self, Found, IndexClient, IndexSettings, TargetPlatform, VersionFiles};
+use crate::names::{ModuleName, PackageName};
+use crate::parse::{Context, ImportSite};
+use crate::resolve::{self, ResolvedImport, Target};
+use crate::scan::{ProjectScan, scan_project};
+use crate::settings::{Project, PythonVersion, ScanSettings};
+
+pub const UNRESOLVED_IMPORT: Code = Code("unresolved-import");
+pub const NOT_ON_INDEX: Code = Code("not-on-index");
+pub const BINARY_LOCAL: Code = Code("binary-local-module");
+pub const NO_USABLE_FILE: Code = Code("no-usable-file");
+pub const CONFIG_CLASS: Code = Code("config-invalid-class");
+pub const ADDED_NOT_INSTALLED: Code = Code("added-not-installed");
+
+/// A needed distribution and what was decided about it.
+#[derive(Clone, Debug)]
+pub struct Package {
+    pub name: PackageName,
+    pub display_name: String,
+    pub version: String,
+    pub class: Class,
+    pub reason: Reason,
+    /// The modules the project imports from it.
+    pub imported_as: BTreeSet<ModuleName>,
+    /// The needed distributions that require it (empty when only imported).
+    pub required_by: BTreeSet<RequiredBy>,
+    /// Its files of this version on the index, for `pypi` packages that were verified.
+    pub files: Option<VersionFiles>,
+    /// The conda channel, for `conda` packages.
+    pub channel: Option<String>,
+    /// Where its code lives, for `local` editable and path installs.
+    pub source_roots: Vec<PathBuf>,
+    /// Its top-level modules.
+    pub modules: Vec<ModuleName>,
+    /// Files it installed outside site-packages (data, scripts), relative to the prefix.
+    pub external_files: usize,
+}
+
+/// An imported module no distribution owns.
+#[derive(Clone, Debug)]
+pub struct OrphanModule {
+    pub module: ModuleName,
+    pub path: PathBuf,
+    pub compiled: bool,
+}
+
+/// An imported module that nothing on the search path provides.
+#[derive(Clone, Debug)]
+pub struct Unresolved {
+    pub module: ModuleName,
+    pub sites: Vec<ImportSite>,
+    /// Every site is guarded (`optional` or `conditional`): the program may run without it.
+    pub guarded: bool,
+    pub suggestion: String,
+}
+
+/// How much of the analysis to run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Draw the index progress bar.
+    pub progress: bool,
+    /// Leave index distributions unverified (for views that do not need it, such as the graph).
+    pub skip_index: bool,
+}
+
+#[derive(Debug)]
+pub struct Analysis {
+    pub project: Project,
+    pub scan: ProjectScan,
+    pub env: Environment,
+    pub target: TargetPlatform,
+    /// Credential-free index URLs, primary first.
+    pub index_urls: Vec<String>,
+    pub imports: Vec<ResolvedImport>,
+    /// Every needed distribution.
+    pub packages: BTreeMap<PackageName, Package>,
+    pub orphans: Vec<OrphanModule>,
+    pub unresolved: Vec<Unresolved>,
+    /// Modules imported only for type checkers: not needed at run time.
+    pub typing_only: BTreeSet<ModuleName>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// False when something could not be verified (offline without cache).
+    pub complete: bool,
+}
+
+impl Analysis {
+    /// Runs the analysis for a project.
+    pub fn run(args: &AnalysisArgs, options: RunOptions) -> anyhow::Result<Self> {
+        let project = Project::open(&args.project.path)?;
+        let config = &project.config;
+        let mut diagnostics = project.diagnostics.clone();
+
+        let mut discover = DiscoverOptions::from_process(&project.root);
+        discover.python = args.python.clone();
+        discover.config_python = config.python.clone();
+        let env = env::discover(&discover)?;
+        diagnostics.extend(env.diagnostics.iter().cloned());
+
+        let mut project_args = args.project.clone();
+        if project_args.python_version.is_none() && config.python_version.is_none() {
+            project_args.python_version = Some(env.python.python_version().to_string());
+        }
+        let scan_settings = ScanSettings::resolve(&project, &project_args, &mut diagnostics)?;
+        let mut scan = scan_project(&scan_settings, Vec::new());
+        diagnostics.append(&mut scan.diagnostics);
+        let ignored: Vec<ModuleName> = config
+            .ignore
+            .iter()
+            .filter_map(|m| ModuleName::new(m))
+            .collect();
+        scan.imports
+            .retain(|site| !ignored.iter().any(|i| site.module.starts_with(i)));
+
+        let target = target_platform(
+            args.target_platform
+                .as_deref()
+                .or(config.target_platform.as_deref()),
+            env.python.python_version(),
+        )?;
+        let index_settings = IndexSettings::resolve(
+            args.index_url.clone(),
+            args.extra_index_url.clone(),
+            config.index_url.clone(),
+            config.extra_index_url.clone(),
+            args.offline,
+            args.cache_dir.clone(),
+        )
+        .map(|mut s| {
+            s.progress = options.progress;
+            s
+        })?;
+
+        let imports = resolve::resolve_imports(&scan, &env);
+        let mut analysis = Analysis {
+            project,
+            scan,
+            env,
+            target,
+            index_urls: Vec::new(),
+            imports,
+            packages: BTreeMap::new(),
+            orphans: Vec::new(),
+            unresolved: Vec::new(),
+            typing_only: BTreeSet::new(),
+            diagnostics,
+            complete: true,
+        };
+        let roots = analysis.collect_roots();
+        analysis.take_closure(roots)?;
+        analysis.classify_installed();
+        if !options.skip_index {
+            analysis.verify_on_index(index_settings)?;
+        }
+        diagnostic::sort(&mut analysis.diagnostics);
+        Ok(analysis)
+    }
+
+    /// Sorts the resolved imports into distributions to lock, orphans and unresolved names.
+    fn collect_roots(&mut self) -> BTreeMap<PackageName, BTreeSet<ModuleName>> {
+        let suggestions = Suggestions::new(&self.project.config.import_names);
+        let mut roots: BTreeMap<PackageName, BTreeSet<ModuleName>> = BTreeMap::new();
+        for import in &self.imports {
+            let runtime: Vec<&ImportSite> = import
+                .sites
+                .iter()
+                .filter(|s| !s.context.contains(&Context::TypeChecking))
+                .collect();
+            if runtime.is_empty() {
+                self.typing_only.insert(import.module.clone());
+                continue;
+            }
+            match &import.target {
+                Target::Distribution(name) => {
+                    roots
+                        .entry(name.clone())
+                        .or_default()
+                        .insert(import.module.clone());
+                }
+                Target::Orphan { path, compiled } => {
+                    self.orphans.push(OrphanModule {
+                        module: import.module.clone(),
+                        path: path.clone(),
+                        compiled: *compiled,
+                    });
+                    if *compiled {
+                        self.diagnostics.push(
+                            Diagnostic::warning(
+                                BINARY_LOCAL,
+                                format!(
+                                    "`{}` is a compiled module that no distribution installed; it \
+                                     cannot be moved",
+                                    import.module
+                                ),
+                            )
+                            .with_file(runtime[0].file.clone())
+                            .with_line(runtime[0].line)
+                            .with_hint("build it into the base image (--base-image)"),
+                        );
+                    }
+                }
+                Target::Unresolved => {
+                    let guarded = runtime.iter().all(|s| {
+                        s.context.contains(&Context::Optional)
+                            || s.context.contains(&Context::Conditional)
+                    });
+                    let only_optional = runtime
+                        .iter()
+                        .all(|s| s.context.contains(&Context::Optional));
+                    let severity = if only_optional {
+                        Severity::Info
+                    } else if guarded {
+                        Severity::Warning
+                    } else {
+                        Severity::Error
+                    };
+                    let suggestion = suggestions.likely_distribution(import.module.as_str());
+                    for site in &runtime {
+                        let mut d = Diagnostic::new(
+                            UNRESOLVED_IMPORT,
+                            severity,
+                            format!("`{}` is imported but not installed", import.module),
+                        )
+                        .with_file(site.file.clone())
+                        .at(site.line, site.column);
+                        if suggestions.differs(import.module.as_str()) {
+                            d = d.with_hint(format!("it is usually provided by `{suggestion}`"));
+                        }
+                        self.diagnostics.push(d);
+                    }
+                    self.unresolved.push(Unresolved {
+                        module: import.module.clone(),
+                        sites: runtime.into_iter().cloned().collect(),
+                        guarded,
+                        suggestion,
+                    });
+                }
+            }
+        }
+        for added in &self.project.config.add {
+            let name = PackageName::new(added);
+            if self.env.distribution(&name).is_some() {
+                roots.entry(name).or_default();
+            } else {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        ADDED_NOT_INSTALLED,
+                        format!("[tool.envscan] add names `{added}`, which is not installed"),
+                    )
+                    .with_file("pyproject.toml"),
+                );
+            }
+        }
+        roots
+    }
+
+    fn take_closure(
+        &mut self,
+        roots: BTreeMap<PackageName, BTreeSet<ModuleName>>,
+    ) -> anyhow::Result<()> {
+        let environment =
+            closure::linux_environment(&self.env.python.version, &self.target.arch)
+                .with_context(|| format!("invalid Python version {:?}", self.env.python.version))?;
+        let requirements: BTreeMap<PackageName, Vec<pep508_rs::Requirement>> = self
+            .env
+            .distributions
+            .iter()
+            .map(|d| {
+                let parsed = d
+                    .requires_dist
+                    .iter()
+                    .filter_map(|r| r.parsed.clone())
+                    .collect();
+                (d.name.clone(), parsed)
+            })
+            .collect();
+        let env = &self.env;
+        let result = closure::closure(
+            roots.keys().cloned(),
+            |name| {
+                let dist = env.distribution(name)?;
+                Some(Installed {
+                    display_name: &dist.display_name,
+                    version: &dist.version,
+                    parsed_version: dist.parsed_version.as_ref(),
+                    requires: requirements.get(name).map_or(&[], Vec::as_slice),
+                })
+            },
+            &environment,
+        );
+        self.diagnostics.extend(result.diagnostics);
+        let added: BTreeSet<PackageName> = self
+            .project
+            .config
+            .add
+            .iter()
+            .map(|a| PackageName::new(a))
+            .collect();
+        for (name, required_by) in result.needed {
+            let Some(dist) = self.env.distribution(&name) else {
+                continue; // reported by the closure as not installed
+            };
+            let compiled = dist.has_compiled_modules;
+            let (class, reason) = match dist.kind {
+                DistKind::Conda => (
+                    Class::Conda,
+                    Reason::CondaMeta {
+                        channel: dist
+                            .conda
+                            .as_ref()
+                            .and_then(|c| c.channel.clone())
+                            .unwrap_or_else(|| "conda-forge".to_string()),
+                    },
+                ),
+                DistKind::Editable => (local_class(compiled), Reason::Editable { compiled }),
+                DistKind::Path | DistKind::Archive => {
+                    (local_class(compiled), Reason::PathInstall { compiled })
+                }
+                DistKind::Vcs => (
+                    local_class(compiled),
+                    Reason::Vcs {
+                        url: dist
+                            .direct_url
+                            .as_ref()
+                            .map(|u| u.url.clone())
+                            .unwrap_or_default(),
+                        compiled,
+                    },
+                ),
+                // Decided by the index below.
+                DistKind::Index | DistKind::Unknown => (
+                    Class::Pypi,
+                    Reason::Unverified {
+                        installer: dist.installer.clone().unwrap_or_else(|| "unknown".into()),
+                    },
+                ),
+            };
+            let reason = if added.contains(&name) && required_by.is_empty() {
+                Reason::Added
+            } else {
+                reason
+            };
+            let modules: Vec<ModuleName> = dist.modules.clone();
+            self.packages.insert(
+                name.clone(),
+                Package {
+                    name: name.clone(),
+                    display_name: dist.display_name.clone(),
+                    version: dist.version.clone(),
+                    class,
+                    reason,
+                    imported_as: roots.get(&name).cloned().unwrap_or_default(),
+                    required_by,
+                    files: None,
+                    channel: dist.conda.as_ref().and_then(|c| c.channel.clone()),
+                    source_roots: dist.editable_roots.clone(),
+                    modules,
+                    external_files: dist.external_files.len(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Applies `[tool.envscan] classes` and reports what cannot travel.
+    fn classify_installed(&mut self) {
+        for (name, class_text) in &self.project.config.classes {
+            let Some(class) = Class::parse(class_text) else {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        CONFIG_CLASS,
+                        format!("[tool.envscan] classes: `{class_text}` is not a class"),
+                    )
+                    .with_file("pyproject.toml")
+                    .with_hint("use pypi, conda, local, binary_local or stdlib"),
+                );
+                continue;
+            };
+            if let Some(package) = self.packages.get_mut(&PackageName::new(name)) {
+                package.class = class;
+                package.reason = Reason::Configured;
+            }
+        }
+        for package in self.packages.values() {
+            if package.class == Class::BinaryLocal {
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        BINARY_LOCAL,
+                        format!(
+                            "{} {} has compiled modules and no index provides it; it cannot be moved",
+                            package.display_name, package.version
+                        ),
+                    )
+                    .with_hint("build it into the base image (--base-image)"),
+                );
+            }
+        }
+    }
+
+    /// Asks the index about every distribution that looks index-installed.
+    fn verify_on_index(&mut self, settings: IndexSettings) -> anyhow::Result<()> {
+        let candidates: Vec<(PackageName, String)> = self
+            .packages
+            .values()
+            .filter(|p| p.class == Class::Pypi && matches!(p.reason, Reason::Unverified { .. }))
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect();
+        let client = IndexClient::new(settings)?;
+        self.index_urls = client.index_urls();
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let answers = client.lookup(&candidates);
+        for ((name, _), answer) in candidates.iter().zip(answers) {
+            let found = answer.map_err(anyhow::Error::new)?;
+            let Some(package) = self.packages.get_mut(name) else {
+                continue;
+            };
+            let compiled = self
+                .env
+                .distribution(name)
+                .is_some_and(|d| d.has_compiled_modules);
+            match found {
+                Found::Files(files) => {
+                    package.reason = Reason::OnIndex {
+                        index: files.index.clone(),
+                    };
+                    if !files.files.iter().any(|f| file_is_usable(f, &self.target)) {
+                        self.diagnostics.push(
+                            Diagnostic::warning(
+                                NO_USABLE_FILE,
+                                format!(
+                                    "{} {} has no wheel or sdist usable on {}",
+                                    package.display_name, package.version, self.target
+                                ),
+                            )
+                            .with_hint("pick another version, or --target-platform"),
+                        );
+                    }
+                    package.files = Some(files);
+                }
+                Found::VersionMissing | Found::ProjectMissing => {
+                    package.class = local_class(compiled);
+                    package.reason = Reason::NotOnIndex { compiled };
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            NOT_ON_INDEX,
+                            format!(
+                                "{} {} is installed but no index has this version; it travels as {}",
+                                package.display_name,
+                                package.version,
+                                if compiled { "nothing (compiled)" } else { "local code" }
+                            ),
+                        )
+                        .with_hint("publish it to your index, or install a released version"),
+                    );
+                }
+                Found::Unverified { url } => {
+                    self.complete = false;
+                    self.diagnostics.push(Diagnostic::warning(
+                        index::INDEX_UNVERIFIED,
+                        format!(
+                            "{} {} not verified: {url} is not in the cache (offline)",
+                            package.display_name, package.version
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The distribution that provides an imported module, for the graph's clusters.
+    pub fn distribution_of_modules(&self) -> BTreeMap<String, String> {
+        self.imports
+            .iter()
+            .filter_map(|i| match &i.target {
+                Target::Distribution(name) => Some((i.module.to_string(), name.to_string())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn local_class(compiled: bool) -> Class {
+    if compiled {
+        Class::BinaryLocal
+    } else {
+        Class::Local
+    }
+}
+
+fn file_is_usable(file: &index::DistFile, target: &TargetPlatform) -> bool {
+    match &file.kind {
+        index::DistKind::Sdist => true,
+        index::DistKind::Wheel { tags } => index::tags::tags_are_usable(tags, target),
+    }
+}
+
+fn target_platform(text: Option<&str>, python: PythonVersion) -> anyhow::Result<TargetPlatform> {
+    let platform = match text {
+        Some(text) => TargetPlatform::parse(text)
+            .map_err(|e| anyhow::anyhow!("--target-platform {text:?}: {e}"))?,
+        None => TargetPlatform::default(),
+    };
+    Ok(platform.with_python(python.major, python.minor))
+}

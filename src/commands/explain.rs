@@ -1,0 +1,312 @@
+//! `envscan explain NAME`: why a distribution or module is in (or out of) the lock.
+//!
+//! For a distribution: its class and the reason, the import chains from project files that
+//! reach the modules it provides, and the `Requires-Dist` edges that pulled it in. For a
+//! module: what it resolved to, and the same chains.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::io::Write;
+
+use owo_colors::OwoColorize;
+use petgraph::Direction;
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::ExitStatus;
+use crate::analysis::{Analysis, RunOptions};
+use crate::cli::{ExplainArgs, GlobalArgs};
+use crate::graph::NodeKind;
+use crate::names::{ModuleName, PackageName};
+use crate::output;
+use crate::resolve::Target;
+
+/// `envscan explain --format json`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Explanation {
+    pub name: String,
+    /// What `name` turned out to be: `distribution`, `module` or `unknown`.
+    pub found_as: String,
+    /// Whether it is in the lock or travels another way.
+    pub verdict: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Import chains from a project file to the module, each link `file:line module`.
+    pub import_chains: Vec<Vec<Link>>,
+    /// Requirement chains from an imported distribution down to this one.
+    pub requirement_chains: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Link {
+    pub file: String,
+    pub line: u32,
+    /// The module imported at that line.
+    pub imports: String,
+}
+
+pub fn run(args: &ExplainArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let json = output::wants_json(global)?;
+    let analysis = Analysis::run(&args.analysis, RunOptions::default())?;
+    let explanation = explain(&analysis, &args.name);
+    if json {
+        output::print_json(&explanation)?;
+    } else {
+        print_human(&explanation)?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+pub fn explain(analysis: &Analysis, name: &str) -> Explanation {
+    let package_name = PackageName::new(name);
+    let module = ModuleName::new(name);
+    let mut explanation = Explanation {
+        name: name.to_string(),
+        found_as: "unknown".into(),
+        verdict: String::new(),
+        distribution: None,
+        version: None,
+        class: None,
+        reason: None,
+        import_chains: Vec::new(),
+        requirement_chains: Vec::new(),
+    };
+    // The distribution, by name or through a module it provides.
+    let dist_name = if analysis.packages.contains_key(&package_name) {
+        explanation.found_as = "distribution".into();
+        Some(package_name.clone())
+    } else {
+        module.as_ref().and_then(|m| {
+            analysis
+                .imports
+                .iter()
+                .find(|i| &i.module == m)
+                .and_then(|i| {
+                    explanation.found_as = "module".into();
+                    match &i.target {
+                        Target::Distribution(d) => Some(d.clone()),
+                        _ => None,
+                    }
+                })
+        })
+    };
+    let modules: Vec<ModuleName> = match (&dist_name, &module) {
+        (_, Some(m)) if explanation.found_as == "module" => vec![m.clone()],
+        (Some(d), _) => analysis.packages[d].imported_as.iter().cloned().collect(),
+        _ => Vec::new(),
+    };
+    for module in &modules {
+        explanation
+            .import_chains
+            .extend(import_chains(analysis, module.as_str()));
+    }
+    match dist_name.and_then(|d| analysis.packages.get(&d)) {
+        Some(package) => {
+            explanation.distribution = Some(package.name.to_string());
+            explanation.version = Some(package.version.clone());
+            explanation.class = Some(package.class.to_string());
+            explanation.reason = Some(package.reason.to_string());
+            explanation.verdict = match package.class {
+                crate::classify::Class::Pypi if package.files.is_some() => "in the lock".into(),
+                crate::classify::Class::Pypi => "needed, but not verified on an index".into(),
+                crate::classify::Class::Conda => "in envscan.conda.yaml".into(),
+                crate::classify::Class::Local => "travels as a local archive".into(),
+                _ => "not moved".into(),
+            };
+            explanation.requirement_chains = requirement_chains(analysis, &package.name);
+        }
+        None => {
+            explanation.verdict = out_verdict(analysis, name, module.as_ref(), &mut explanation);
+        }
+    }
+    explanation
+}
+
+/// Why something that is not a needed distribution is out.
+fn out_verdict(
+    analysis: &Analysis,
+    name: &str,
+    module: Option<&ModuleName>,
+    explanation: &mut Explanation,
+) -> String {
+    if let Some(m) = module {
+        if analysis.typing_only.contains(m) {
+            explanation.found_as = "module".into();
+            return "not locked: imported only under TYPE_CHECKING".into();
+        }
+        if let Some(u) = analysis.unresolved.iter().find(|u| &u.module == m) {
+            explanation.found_as = "module".into();
+            explanation.class = Some("unresolved".into());
+            return format!(
+                "not locked: imported but not installed (try `{}`)",
+                u.suggestion
+            );
+        }
+        if let Some(index) = analysis.scan.graph.node(m.as_str()) {
+            explanation.found_as = "module".into();
+            let node = &analysis.scan.graph.graph[index];
+            explanation.import_chains = import_chains(analysis, m.as_str());
+            return match &node.kind {
+                NodeKind::Stdlib => {
+                    explanation.class = Some("stdlib".into());
+                    "not locked: standard library".into()
+                }
+                NodeKind::Local { .. } | NodeKind::Namespace | NodeKind::Script { .. } => {
+                    explanation.class = Some("local".into());
+                    "a module of the project: travels in the project archive".into()
+                }
+                NodeKind::External => "imported; see the distribution that provides it".into(),
+            };
+        }
+    }
+    let installed = analysis.env.distribution(&PackageName::new(name));
+    match installed {
+        Some(dist) => {
+            explanation.found_as = "distribution".into();
+            explanation.version = Some(dist.version.clone());
+            "not locked: installed, but nothing the project imports needs it".into()
+        }
+        None => "not locked: neither imported by the project nor installed".into(),
+    }
+}
+
+/// Chains from a root (a file nothing in the project imports) to the sites importing `module`.
+fn import_chains(analysis: &Analysis, module: &str) -> Vec<Vec<Link>> {
+    let graph = &analysis.scan.graph.graph;
+    let Some(target) = analysis.scan.graph.node(module) else {
+        return Vec::new();
+    };
+    let mut chains = Vec::new();
+    for edge in graph.edges_directed(target, Direction::Incoming) {
+        let site = edge.weight();
+        let mut chain = path_from_root(analysis, edge.source());
+        chain.push(Link {
+            file: site.file.clone(),
+            line: site.line,
+            imports: module.to_string(),
+        });
+        chains.push(chain);
+    }
+    chains.sort_by(|a, b| (a.len(), &a[0].file, a[0].line).cmp(&(b.len(), &b[0].file, b[0].line)));
+    chains.truncate(10);
+    chains
+}
+
+/// The shortest import path from a project root to `node` (excluding the final edge).
+fn path_from_root(analysis: &Analysis, node: NodeIndex) -> Vec<Link> {
+    let graph = &analysis.scan.graph.graph;
+    // Breadth-first backwards until a node nobody imports.
+    let mut previous: std::collections::HashMap<NodeIndex, petgraph::graph::EdgeIndex> =
+        std::collections::HashMap::new();
+    let mut seen = BTreeSet::from([node]);
+    let mut queue = VecDeque::from([node]);
+    let mut root = node;
+    while let Some(current) = queue.pop_front() {
+        let mut incoming: Vec<_> = graph
+            .edges_directed(current, Direction::Incoming)
+            .filter(|e| e.source() != current)
+            .collect();
+        if incoming.is_empty() {
+            root = current;
+            break;
+        }
+        incoming.sort_by(|a, b| a.weight().cmp(b.weight()));
+        for edge in incoming {
+            if seen.insert(edge.source()) {
+                previous.insert(edge.source(), edge.id());
+                queue.push_back(edge.source());
+            }
+        }
+    }
+    let mut links = Vec::new();
+    let mut current = root;
+    while let Some(&edge) = previous.get(&current) {
+        let site = &graph[edge];
+        let (_, to) = graph.edge_endpoints(edge).unwrap_or((current, current));
+        links.push(Link {
+            file: site.file.clone(),
+            line: site.line,
+            imports: graph[to].name.clone(),
+        });
+        current = to;
+    }
+    links
+}
+
+/// Requirement chains from imported distributions down to `name`.
+fn requirement_chains(analysis: &Analysis, name: &PackageName) -> Vec<Vec<String>> {
+    let mut chains = Vec::new();
+    let mut queue: VecDeque<(PackageName, Vec<String>)> = VecDeque::from([(name.clone(), vec![])]);
+    let mut seen = BTreeSet::from([name.clone()]);
+    while let Some((current, chain)) = queue.pop_front() {
+        let Some(package) = analysis.packages.get(&current) else {
+            continue;
+        };
+        if package.required_by.is_empty() && !chain.is_empty() {
+            let mut full = chain.clone();
+            full.reverse();
+            chains.push(full);
+        }
+        for requirer in &package.required_by {
+            let version = analysis
+                .packages
+                .get(&requirer.name)
+                .map(|p| p.version.as_str())
+                .unwrap_or_default();
+            let mut next = chain.clone();
+            next.push(format!(
+                "{} {version} requires {}",
+                requirer.name, requirer.requirement
+            ));
+            if !analysis.packages[&requirer.name].imported_as.is_empty() {
+                let mut full = next.clone();
+                full.reverse();
+                chains.push(full);
+            }
+            if seen.insert(requirer.name.clone()) {
+                queue.push_back((requirer.name.clone(), next));
+            }
+        }
+    }
+    chains.sort();
+    chains.dedup();
+    chains
+}
+
+fn print_human(e: &Explanation) -> std::io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    let title = match (&e.distribution, &e.version) {
+        (Some(d), Some(v)) => format!("{d} {v}"),
+        _ => e.name.clone(),
+    };
+    writeln!(out, "{}: {}", title.bold(), e.verdict)?;
+    if let (Some(class), Some(reason)) = (&e.class, &e.reason) {
+        writeln!(out, "  class {class}: {reason}")?;
+    } else if let Some(class) = &e.class {
+        writeln!(out, "  class {class}")?;
+    }
+    for chain in &e.import_chains {
+        writeln!(out, "  {}", "imported through".dimmed())?;
+        for link in chain {
+            writeln!(
+                out,
+                "    {}:{} imports {}",
+                link.file, link.line, link.imports
+            )?;
+        }
+    }
+    for chain in &e.requirement_chains {
+        writeln!(out, "  {}", "required through".dimmed())?;
+        for step in chain {
+            writeln!(out, "    {step}")?;
+        }
+    }
+    Ok(())
+}

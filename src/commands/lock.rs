@@ -1,0 +1,322 @@
+//! `envscan lock` and `envscan check` (`lock --check`): analyse, render the lock, conda file
+//! and build plan, then write them all or nothing, or compare them with what is on disk.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use owo_colors::OwoColorize;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::ExitStatus;
+use crate::analysis::{Analysis, RunOptions};
+use crate::classify::{Class, Reason};
+use crate::cli::{GlobalArgs, LockArgs};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::emit::atomic::{OutputSet, ProjectLock};
+use crate::output;
+use crate::outputs::{self, DEFAULT_LOCK, Outputs};
+
+pub const LOCK_UNPARSABLE: Code = Code("lock-unparsable");
+
+/// `envscan lock --format json`. Described by `schemas/lock.schema.json`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LockReport {
+    /// The lock file, relative to the project.
+    pub lock: String,
+    /// The outputs that were (or, with --check, would be) rewritten, relative to the project.
+    pub changed: Vec<String>,
+    /// False when something could not be verified on the index.
+    pub complete: bool,
+    /// The target interpreter's version.
+    pub python: String,
+    pub packages: Vec<PackageReport>,
+    pub local: Vec<LocalReport>,
+    pub unresolved: Vec<UnresolvedReport>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PackageReport {
+    pub name: String,
+    pub version: String,
+    pub class: Class,
+    pub reason: Reason,
+    /// The modules the project imports from it.
+    pub imported_as: Vec<String>,
+    pub required_by: Vec<RequirerReport>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RequirerReport {
+    pub name: String,
+    /// The requirement as the requirer's metadata writes it.
+    pub requirement: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LocalReport {
+    pub name: String,
+    /// Relative to the project, or `<name>` outside it.
+    pub path: String,
+    pub destination: String,
+    /// Top-level entries that travel.
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UnresolvedReport {
+    pub module: String,
+    /// Every site is optional or conditional.
+    pub guarded: bool,
+    /// The distribution that most likely provides it.
+    pub suggestion: String,
+    pub locations: Vec<Location>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+}
+
+pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<ExitStatus> {
+    let json = output::wants_json(global)?;
+    let check = check || args.check;
+    let progress = !global.quiet && std::io::stderr().is_terminal();
+    // One writer at a time per project; a check reads only.
+    let _guard = if check {
+        None
+    } else {
+        Some(ProjectLock::acquire(&args.analysis.project.path)?)
+    };
+    let analysis = Analysis::run(
+        &args.analysis,
+        RunOptions {
+            progress,
+            ..RunOptions::default()
+        },
+    )?;
+    let lock_path = args
+        .lock
+        .clone()
+        .or_else(|| analysis.project.config.lock.as_ref().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_LOCK));
+    let rendered = outputs::render(&analysis, &lock_path, args.base_image.as_deref())?;
+    let mut diagnostics = analysis.diagnostics.clone();
+    if let Some(d) = existing_lock_problem(&rendered.lock.0, &analysis.project.root) {
+        diagnostics.push(d);
+    }
+
+    let mut set = OutputSet::new();
+    for (path, text) in rendered.files() {
+        set.add(path.clone(), text.clone());
+    }
+    let changed: Vec<PathBuf> = if check {
+        set.stale()?
+    } else {
+        set.commit()?.changed
+    };
+    let report = report(&analysis, &rendered, &changed, diagnostics);
+    if json {
+        output::print_json(&report)?;
+    } else {
+        if check {
+            print_diffs(&rendered, &changed, &analysis.project.root)?;
+        }
+        print_human(&report, check)?;
+        output::print_diagnostics(&report.diagnostics, global)?;
+    }
+    if check && !changed.is_empty() {
+        return Ok(ExitStatus::Failure);
+    }
+    Ok(output::exit_status(&report.diagnostics, global))
+}
+
+/// A hand-edited lock that no longer parses: report it with its line (it is regenerated).
+fn existing_lock_problem(path: &Path, root: &Path) -> Option<Diagnostic> {
+    let text = fs_err::read_to_string(path).ok()?;
+    let err = toml::from_str::<toml::Table>(&text).err()?;
+    let line = err
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u32 + 1);
+    let mut d = Diagnostic::warning(
+        LOCK_UNPARSABLE,
+        format!(
+            "the existing lock is not valid TOML ({}); it is regenerated",
+            err.message()
+        ),
+    )
+    .with_file(relative(path, root));
+    if let Some(line) = line {
+        d = d.with_line(line);
+    }
+    Some(d)
+}
+
+fn relative(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn report(
+    analysis: &Analysis,
+    rendered: &Outputs,
+    changed: &[PathBuf],
+    diagnostics: Vec<Diagnostic>,
+) -> LockReport {
+    let root = &analysis.project.root;
+    LockReport {
+        lock: relative(&rendered.lock.0, root),
+        changed: changed.iter().map(|p| relative(p, root)).collect(),
+        complete: analysis.complete,
+        python: analysis.env.python.version.clone(),
+        packages: analysis
+            .packages
+            .values()
+            .map(|p| PackageReport {
+                name: p.name.to_string(),
+                version: p.version.clone(),
+                class: p.class,
+                reason: p.reason.clone(),
+                imported_as: p.imported_as.iter().map(ToString::to_string).collect(),
+                required_by: p
+                    .required_by
+                    .iter()
+                    .map(|r| RequirerReport {
+                        name: r.name.to_string(),
+                        requirement: r.requirement.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        local: rendered
+            .sources
+            .iter()
+            .map(|s| LocalReport {
+                name: s.name.clone(),
+                path: s.label.clone(),
+                destination: s.destination.clone(),
+                members: s.members.clone(),
+            })
+            .collect(),
+        unresolved: analysis
+            .unresolved
+            .iter()
+            .map(|u| UnresolvedReport {
+                module: u.module.to_string(),
+                guarded: u.guarded,
+                suggestion: u.suggestion.clone(),
+                locations: u
+                    .sites
+                    .iter()
+                    .map(|s| Location {
+                        file: s.file.clone(),
+                        line: s.line,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        diagnostics,
+    }
+}
+
+fn print_diffs(rendered: &Outputs, changed: &[PathBuf], root: &Path) -> std::io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    for (path, text) in rendered.files() {
+        if !changed.contains(path) {
+            continue;
+        }
+        let old = fs_err::read_to_string(path).unwrap_or_default();
+        let name = relative(path, root);
+        let diff = similar::TextDiff::from_lines(&old, text);
+        write!(
+            out,
+            "{}",
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{name}"), &format!("b/{name}"))
+        )?;
+    }
+    Ok(())
+}
+
+fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    let count = |class: Class| report.packages.iter().filter(|p| p.class == class).count();
+    let verb = match (check, report.changed.is_empty()) {
+        (true, true) => "Up to date:".green().bold().to_string(),
+        (true, false) => "Stale:".red().bold().to_string(),
+        (false, true) => "Unchanged:".green().bold().to_string(),
+        (false, false) => "Locked".green().bold().to_string(),
+    };
+    writeln!(
+        out,
+        "{verb} {} ({} pypi, {} conda, {} local, {} binary_local) for Python {}",
+        report.lock,
+        count(Class::Pypi),
+        count(Class::Conda),
+        count(Class::Local),
+        count(Class::BinaryLocal),
+        report.python
+    )?;
+    let width = report
+        .packages
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0);
+    for package in &report.packages {
+        let why = if package.imported_as.is_empty() {
+            let by: Vec<&str> = package
+                .required_by
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect();
+            format!("required by {}", by.join(", "))
+        } else {
+            format!("imported as {}", package.imported_as.join(", "))
+        };
+        writeln!(
+            out,
+            "  {:<12} {:<width$} {:<12} {}",
+            package.class.as_str(),
+            package.name,
+            package.version,
+            why.dimmed()
+        )?;
+    }
+    for unresolved in &report.unresolved {
+        writeln!(
+            out,
+            "  {:<12} {:<width$} {:<12} {}",
+            "unresolved".red().to_string(),
+            unresolved.module,
+            "",
+            format!("try `{}`", unresolved.suggestion).dimmed()
+        )?;
+    }
+    for file in &report.changed {
+        writeln!(out, "  {} {file}", if check { "stale:" } else { "wrote" })?;
+    }
+    if !report.complete {
+        writeln!(
+            out,
+            "{} some packages could not be verified (offline)",
+            "note:".yellow()
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_schema_is_current() {
+        crate::schema::assert_current::<LockReport>("lock.schema.json");
+    }
+}

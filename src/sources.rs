@@ -1,0 +1,147 @@
+//! Local code that travels as archives: the project's own modules, editable and path installs
+//! of pure Python, and pure-Python modules on the search path that nothing owns.
+//!
+//! Each source is a folder plus the top-level entries (package folders, module files) to take
+//! from it, and the folder it is unpacked to in the image, which goes on `PYTHONPATH`.
+
+use std::path::{Path, PathBuf};
+
+use crate::analysis::Analysis;
+use crate::classify::Class;
+use crate::emit::plan::APP_ROOT;
+
+/// Where sources other than the project are unpacked.
+pub const VENDOR_ROOT: &str = "/opt/envscan";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalSource {
+    /// `project`, a distribution name, or `orphan-<module>`.
+    pub name: String,
+    /// The folder the members are taken from.
+    pub root: PathBuf,
+    /// Top-level entries relative to `root`, forward slashes, sorted.
+    pub members: Vec<String>,
+    /// Relative to the project, or `<name>` when it lies outside (no absolute paths in outputs).
+    pub label: String,
+    /// Where the archive is unpacked in the image.
+    pub destination: String,
+    /// The folders to put on PYTHONPATH, most specific first.
+    pub python_path: Vec<String>,
+    pub compiled: bool,
+}
+
+/// Every local source of the analysis, the project first.
+pub fn local_sources(analysis: &Analysis) -> Vec<LocalSource> {
+    let project_root = &analysis.project.root;
+    let mut sources = vec![project_source(analysis)];
+    for package in analysis.packages.values() {
+        if package.class != Class::Local {
+            continue;
+        }
+        let Some(dist) = analysis.env.distribution(&package.name) else {
+            continue;
+        };
+        let root = package
+            .source_roots
+            .iter()
+            .find(|r| r.is_dir())
+            .cloned()
+            .unwrap_or_else(|| dist.site_packages.clone());
+        let mut members: Vec<String> = package
+            .modules
+            .iter()
+            .map(|m| m.top_level().to_string())
+            .flat_map(|top| [top.clone(), format!("{top}.py")])
+            .filter(|entry| root.join(entry).exists())
+            .collect();
+        members.sort();
+        members.dedup();
+        if members.is_empty() {
+            continue;
+        }
+        let destination = format!("{VENDOR_ROOT}/{}", package.name);
+        sources.push(LocalSource {
+            name: package.name.to_string(),
+            label: label(project_root, &root, package.name.as_str()),
+            root,
+            members,
+            python_path: vec![destination.clone()],
+            destination,
+            compiled: false,
+        });
+    }
+    for orphan in analysis.orphans.iter().filter(|o| !o.compiled) {
+        let (Some(parent), Some(entry)) = (orphan.path.parent(), orphan.path.file_name()) else {
+            continue;
+        };
+        let name = format!("orphan-{}", orphan.module.top_level());
+        if sources.iter().any(|s| s.name == name) {
+            continue;
+        }
+        let destination = format!("{VENDOR_ROOT}/{name}");
+        sources.push(LocalSource {
+            label: label(project_root, parent, &name),
+            root: parent.to_path_buf(),
+            members: vec![entry.to_string_lossy().into_owned()],
+            python_path: vec![destination.clone()],
+            destination,
+            name,
+            compiled: false,
+        });
+    }
+    sources
+}
+
+/// The project's import roots and the top-level entries its files live in.
+fn project_source(analysis: &Analysis) -> LocalSource {
+    let roots = &analysis.scan.roots;
+    let mut members: Vec<String> = analysis
+        .scan
+        .files
+        .iter()
+        .map(|file| {
+            // The most specific root holding the file names its top-level entry.
+            let root = roots
+                .iter()
+                .find(|r| r.rel.is_empty() || file.rel.starts_with(&format!("{}/", r.rel)));
+            let under = match root {
+                Some(r) if !r.rel.is_empty() => &file.rel[r.rel.len() + 1..],
+                _ => file.rel.as_str(),
+            };
+            let top = under.split('/').next().unwrap_or(under);
+            match root {
+                Some(r) if !r.rel.is_empty() => format!("{}/{top}", r.rel),
+                _ => top.to_string(),
+            }
+        })
+        .collect();
+    members.sort();
+    members.dedup();
+    let python_path = roots
+        .iter()
+        .map(|r| {
+            if r.rel.is_empty() {
+                APP_ROOT.to_string()
+            } else {
+                format!("{APP_ROOT}/{}", r.rel)
+            }
+        })
+        .collect();
+    LocalSource {
+        name: "project".to_string(),
+        root: analysis.project.root.clone(),
+        members,
+        label: ".".to_string(),
+        destination: APP_ROOT.to_string(),
+        python_path,
+        compiled: false,
+    }
+}
+
+fn label(project_root: &Path, folder: &Path, name: &str) -> String {
+    match folder.strip_prefix(project_root) {
+        Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+        Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
+        Err(_) => format!("<{name}>"),
+    }
+}
