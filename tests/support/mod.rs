@@ -55,3 +55,67 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The `lock-project` fixture in a temporary folder with a real virtualenv: `python3 -m venv`,
+/// then pip installs two PyPI packages (requests and its closure, PyYAML) and the
+/// `lock-localutils` fixture in editable mode. `None` (a skip) when python3 is missing outside
+/// CI.
+pub struct LockFixture {
+    pub dir: tempfile::TempDir,
+    pub project: PathBuf,
+    pub localutils: PathBuf,
+    pub venv: PathBuf,
+    pub cache: PathBuf,
+}
+
+pub const LOCK_FIXTURE_REQUIREMENTS: &[&str] = &["requests==2.32.3", "PyYAML==6.0.3"];
+
+pub fn lock_fixture() -> Option<LockFixture> {
+    let python = which_python()?;
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    let localutils = dir.path().join("localutils");
+    copy_tree(&fixture("lock-project"), &project);
+    copy_tree(&fixture("lock-localutils"), &localutils);
+    let venv = dir.path().join("venv");
+    run(std::process::Command::new(&python).args(["-m", "venv"]).arg(&venv));
+    run(std::process::Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args(LOCK_FIXTURE_REQUIREMENTS)
+        .arg("-e")
+        .arg(&localutils));
+    let cache = dir.path().join("cache");
+    Some(LockFixture {
+        dir,
+        project,
+        localutils,
+        venv,
+        cache,
+    })
+}
+
+/// python3 on PATH; its absence fails under CI and skips elsewhere.
+pub fn which_python() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("python3"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have python3");
+        eprintln!("skipped: no python3 on PATH");
+    }
+    found
+}
+
+/// Runs a command and panics with its output when it fails.
+pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
+    let output = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
