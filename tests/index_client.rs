@@ -551,3 +551,32 @@ fn thirty_packages_are_fetched_concurrently() {
         server.max_in_flight()
     );
 }
+
+#[test]
+#[ignore = "benchmark; run with --ignored --nocapture"]
+fn benchmark_thirty_packages_behind_a_200_ms_round_trip() {
+    let server = Server::start();
+    let mut wanted = Vec::new();
+    for i in 0..30 {
+        let name = format!("slow{i}");
+        let body = format!(
+            r#"{{"meta":{{"api-version":"1.1"}},"files":[{{"filename":"{name}-1.0.tar.gz","url":"/f/{name}-1.0.tar.gz","hashes":{{}}}}]}}"#
+        );
+        server.always(
+            &format!("/simple/{name}/"),
+            Reply::json(body).delayed(Duration::from_millis(200)),
+        );
+        wanted.push((PackageName::new(&name), "1.0".to_string()));
+    }
+    for concurrency in [1, 16, 32] {
+        let cache = tempfile::tempdir().unwrap();
+        let mut s = settings(&server.url("/simple/"), cache.path());
+        s.concurrency = concurrency;
+        let client = IndexClient::new(s).unwrap();
+        let start = Instant::now();
+        let answers = client.lookup(&wanted);
+        let elapsed = start.elapsed();
+        assert!(answers.iter().all(|a| matches!(a, Ok(Found::Files(_)))));
+        println!("30 packages, 200 ms per response, concurrency {concurrency}: {elapsed:?}");
+    }
+}

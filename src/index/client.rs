@@ -213,23 +213,21 @@ impl IndexClient {
         let cached: Vec<Cached> = self
             .indexes
             .iter()
-            .map(|index| self.cache.load(index.url.as_str(), name))
+            .map(|index| self.cache.load(index.url.as_str(), name, &wanted))
             .collect();
         let mut earlier_known = true;
         for (index, state) in self.indexes.iter().zip(&cached) {
             match state {
-                Cached::Page(page) => {
-                    if let Some(files) = page.files_of(&wanted) {
-                        if earlier_known || self.settings.offline {
-                            return Ok(Found::Files(VersionFiles {
-                                index: index.url.to_string(),
-                                files,
-                            }));
-                        }
-                        break;
+                Cached::Hit(files) => {
+                    if earlier_known || self.settings.offline {
+                        return Ok(Found::Files(VersionFiles {
+                            index: index.url.to_string(),
+                            files: files.clone(),
+                        }));
                     }
+                    break;
                 }
-                Cached::Missing => {}
+                Cached::PageWithout | Cached::Missing => {}
                 Cached::Absent => earlier_known = false,
             }
         }
@@ -247,9 +245,7 @@ impl IndexClient {
 
         let mut project_seen = false;
         for (index, state) in self.indexes.iter().zip(cached) {
-            if let Cached::Page(page) = &state
-                && let Some(files) = page.files_of(&wanted)
-            {
+            if let Cached::Hit(files) = state {
                 return Ok(Found::Files(VersionFiles {
                     index: index.url.to_string(),
                     files,
@@ -321,7 +317,14 @@ impl IndexClient {
         let mut response = match request.send() {
             Ok(response) => response,
             Err(err) => {
-                let error = unreachable(retry::describe(&err));
+                let mut cause = retry::describe(&err);
+                if retry::is_certificate_error(&err) {
+                    cause.push_str(
+                        " (behind a TLS-intercepting proxy or a private CA? point PIP_CERT \
+                         or SSL_CERT_FILE at its certificate bundle)",
+                    );
+                }
+                let error = unreachable(cause);
                 return Err(if retry::is_retryable_error(&err) {
                     Failure::Retry {
                         error,

@@ -123,6 +123,33 @@ mod tests {
     }
 
     #[test]
+    fn certificate_errors_are_recognised_through_the_source_chain() {
+        // The shape rustls gives through hyper: an io::Error wrapping the TLS error.
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let tls = Outer(std::io::Error::other(
+            "invalid peer certificate: UnknownIssuer",
+        ));
+        assert!(is_certificate_error(&tls));
+        assert_eq!(
+            describe(&tls),
+            "client error (Connect): invalid peer certificate: UnknownIssuer"
+        );
+        let reset = Outer(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(!is_certificate_error(&reset));
+    }
+
+    #[test]
     fn retry_after_reads_seconds_and_http_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
