@@ -52,7 +52,7 @@ pub fn read(
     } else {
         info_dir.clone()
     };
-    let text = read_optional(&pkg_info, diagnostics);
+    let text = super::dist_info::read_headers(&pkg_info, diagnostics);
     let has_file = text.is_some();
     let mut meta = match text {
         Some(text) => CoreMetadata::parse(&text),
@@ -96,8 +96,8 @@ pub fn read(
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(i, l)| RecordEntry {
-                path: l.trim_end().to_string(),
-                hash: None,
+                path: std::borrow::Cow::Borrowed(l.trim_end()),
+                has_hash: false,
                 size: None,
                 line: i as u32 + 1,
             })

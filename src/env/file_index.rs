@@ -14,30 +14,68 @@
 //! Orphans: modules on site-packages and `.pth` folders that nobody owns, found by listing
 //! each folder's top level and descending only into namespace folders (no `__init__`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
+use std::ffi::OsString;
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::DistId;
+use super::{DistId, Distribution};
 use crate::names::{ModuleName, is_identifier};
 
 /// How deep orphan search descends into namespace folders.
 const MAX_NAMESPACE_DEPTH: usize = 4;
 
 /// Which distribution owns each installed file.
+///
+/// Keys are 64-bit hashes of the path bytes pointing back into the distributions' own file
+/// lists, so no path is copied (an environment can hold a few hundred thousand files); a hit
+/// is confirmed by comparing the stored path, and the rare different path with the same
+/// hash goes to `collisions`.
 #[derive(Debug, Default)]
 pub struct FileIndex {
-    files: HashMap<PathBuf, DistId>,
+    files: FxHashMap<u64, (DistId, u32)>,
+    collisions: FxHashMap<OsString, DistId>,
     /// Folders owned as a whole (editable and path installs), longest first.
     roots: Vec<(PathBuf, DistId)>,
 }
 
+fn hash_path(path: &Path) -> u64 {
+    FxBuildHasher.hash_one(path.as_os_str().as_encoded_bytes())
+}
+
 impl FileIndex {
-    pub fn insert_file(&mut self, path: PathBuf, owner: DistId) {
-        // The first owner stays: distributions are inserted in the order Python uses them.
-        self.files.entry(path).or_insert(owner);
+    /// Indexes every file of every distribution. The first owner of a path stays:
+    /// distributions come in the order Python uses them.
+    pub fn build(distributions: &[Distribution]) -> Self {
+        let mut index = Self::default();
+        let total = distributions.iter().map(|d| d.files.len()).sum();
+        index.files.reserve(total);
+        for (d, dist) in distributions.iter().enumerate() {
+            for (f, file) in dist.files.iter().enumerate() {
+                let entry = (DistId(d), f as u32);
+                match index.files.entry(hash_path(file)) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(entry);
+                    }
+                    Entry::Occupied(slot) => {
+                        let (od, of) = *slot.get();
+                        if distributions[od.0].files[of as usize] != *file {
+                            index
+                                .collisions
+                                .entry(file.clone().into_os_string())
+                                .or_insert(DistId(d));
+                        }
+                    }
+                }
+            }
+        }
+        index
     }
 
     pub fn insert_root(&mut self, root: PathBuf, owner: DistId) {
@@ -52,27 +90,31 @@ impl FileIndex {
         }
     }
 
+    fn exact(&self, path: &Path, distributions: &[Distribution]) -> Option<DistId> {
+        if let Some(&(d, f)) = self.files.get(&hash_path(path))
+            && distributions[d.0]
+                .files
+                .get(f as usize)
+                .is_some_and(|p| p == path)
+        {
+            return Some(d);
+        }
+        self.collisions.get(path.as_os_str()).copied()
+    }
+
     /// The owner of a file, or of the folder an editable install maps that holds it.
-    pub fn owner(&self, path: &Path) -> Option<DistId> {
-        if let Some(id) = self.files.get(path) {
-            return Some(*id);
+    pub fn owner(&self, path: &Path, distributions: &[Distribution]) -> Option<DistId> {
+        if let Some(id) = self.exact(path, distributions) {
+            return Some(id);
         }
         let normal = super::record::normalize_lexically(path);
-        if let Some(id) = self.files.get(&normal) {
-            return Some(*id);
+        if let Some(id) = self.exact(&normal, distributions) {
+            return Some(id);
         }
         self.roots
             .iter()
             .find(|(root, _)| normal.starts_with(root))
             .map(|(_, id)| *id)
-    }
-
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
     }
 }
 
@@ -92,12 +134,22 @@ pub fn module_file(name: &str) -> Option<(&str, bool)> {
 /// The module a file makes, relative to its search-path folder, and whether it is an
 /// `__init__` and compiled. `None` for files that are not importable.
 pub fn module_of_relative(rel: &Path) -> Option<(ModuleName, bool, bool)> {
-    let mut parts: Vec<&str> = Vec::new();
-    for component in rel.components() {
-        parts.push(component.as_os_str().to_str()?);
-    }
-    let file = parts.pop()?;
+    module_of_relative_str(rel.to_str()?)
+}
+
+/// [`module_of_relative`] on a `/`-separated string.
+fn module_of_relative_str(rel: &str) -> Option<(ModuleName, bool, bool)> {
+    // The file name first: most files (bytecode, data) are rejected before any allocation.
+    let (dir, file) = match rel.rsplit_once(['/', std::path::MAIN_SEPARATOR]) {
+        Some((dir, file)) => (dir, file),
+        None => ("", rel),
+    };
     let (stem, compiled) = module_file(file)?;
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split(['/', std::path::MAIN_SEPARATOR]).collect()
+    };
     if !parts
         .iter()
         .all(|p| is_identifier(p) && *p != "__pycache__")
@@ -119,11 +171,19 @@ pub fn modules_of_files(files: &[PathBuf], folder: &Path) -> (Vec<ModuleName>, b
     let mut all: Vec<(ModuleName, bool)> = Vec::new();
     let mut packages: BTreeSet<ModuleName> = BTreeSet::new();
     let mut compiled_any = false;
+    let folder = folder.as_os_str().as_encoded_bytes();
     for file in files {
-        let Ok(rel) = file.strip_prefix(folder) else {
+        // A byte prefix check: `Path::strip_prefix` goes component by component.
+        let Some(rel) = file
+            .as_os_str()
+            .as_encoded_bytes()
+            .strip_prefix(folder)
+            .and_then(|r| r.strip_prefix(std::path::MAIN_SEPARATOR_STR.as_bytes()))
+            .and_then(|r| std::str::from_utf8(r).ok())
+        else {
             continue;
         };
-        let Some((module, is_init, compiled)) = module_of_relative(rel) else {
+        let Some((module, is_init, compiled)) = module_of_relative_str(rel) else {
             continue;
         };
         if module.as_str().starts_with("__editable__") {
@@ -179,7 +239,12 @@ fn sorted_entries(dir: &Path) -> Vec<(String, PathBuf, bool)> {
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
             let path = e.path();
-            let is_dir = path.is_dir();
+            // The listing's own type avoids a stat per entry; only symlinks are followed.
+            let is_dir = match e.file_type() {
+                Ok(t) if t.is_symlink() => path.is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => path.is_dir(),
+            };
             Some((name, path, is_dir))
         })
         .collect();
@@ -304,16 +369,20 @@ mod tests {
 
     #[test]
     fn editable_roots_own_everything_under_them_and_files_win() {
-        let mut index = FileIndex::default();
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("x-1.dist-info");
+        fs_err::create_dir_all(&folder).unwrap();
+        let mut dist =
+            crate::env::dist_info::read(&folder, dir.path(), dir.path(), &mut Vec::new());
+        dist.files = vec![PathBuf::from("/src/inner/x.py")];
+        let dists = vec![dist.clone(), dist.clone(), dist.clone(), dist];
+        let mut index = FileIndex::build(&dists);
         index.insert_root(PathBuf::from("/src"), DistId(1));
         index.insert_root(PathBuf::from("/src/inner"), DistId(2));
-        index.insert_file(PathBuf::from("/src/inner/x.py"), DistId(3));
-        assert_eq!(index.owner(Path::new("/src/a.py")), Some(DistId(1)));
-        assert_eq!(index.owner(Path::new("/src/inner/b.py")), Some(DistId(2)));
-        assert_eq!(
-            index.owner(Path::new("/src/inner/../inner/x.py")),
-            Some(DistId(3))
-        );
-        assert_eq!(index.owner(Path::new("/elsewhere.py")), None);
+        let owner = |p: &str| index.owner(Path::new(p), &dists);
+        assert_eq!(owner("/src/a.py"), Some(DistId(1)));
+        assert_eq!(owner("/src/inner/b.py"), Some(DistId(2)));
+        assert_eq!(owner("/src/inner/../inner/x.py"), Some(DistId(0)));
+        assert_eq!(owner("/elsewhere.py"), None);
     }
 }

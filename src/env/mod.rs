@@ -211,7 +211,7 @@ impl Environment {
     }
 
     pub fn owner_id_of_file(&self, path: &Path) -> Option<DistId> {
-        self.index.owner(path)
+        self.index.owner(path, &self.distributions)
     }
 
     pub fn distribution(&self, name: &PackageName) -> Option<&Distribution> {

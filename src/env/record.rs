@@ -21,16 +21,23 @@ pub const RECORD_ESCAPES_PREFIX: Code = Code("record-escapes-prefix");
 
 /// One row of a RECORD.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordEntry {
-    pub path: String,
-    pub hash: Option<String>,
+pub struct RecordEntry<'a> {
+    /// Borrowed from the RECORD text, owned only for a quoted field.
+    pub path: std::borrow::Cow<'a, str>,
+    /// Whether the row carries a hash (the hash itself is never needed: files are not
+    /// verified).
+    pub has_hash: bool,
     pub size: Option<u64>,
     /// 1-based line in the RECORD.
     pub line: u32,
 }
 
 /// Parses RECORD text; bad rows become diagnostics on `file`.
-pub fn parse(text: &str, file: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<RecordEntry> {
+pub fn parse<'a>(
+    text: &'a str,
+    file: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<RecordEntry<'a>> {
     let mut entries = Vec::new();
     let invalid = |line: u32, why: &str| {
         Diagnostic::warning(
@@ -45,9 +52,15 @@ pub fn parse(text: &str, file: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<
         if line.trim().is_empty() {
             continue;
         }
-        let Some(fields) = split_row(line) else {
-            diagnostics.push(invalid(number, "unterminated quote"));
-            continue;
+        // Quoted rows are rare (a comma in a file name); split the rest without allocating.
+        let fields: Vec<std::borrow::Cow<'a, str>> = if line.contains('"') {
+            let Some(fields) = split_row(line) else {
+                diagnostics.push(invalid(number, "unterminated quote"));
+                continue;
+            };
+            fields.into_iter().map(std::borrow::Cow::Owned).collect()
+        } else {
+            line.split(',').map(std::borrow::Cow::Borrowed).collect()
         };
         if fields.len() > 3 {
             diagnostics.push(invalid(number, "more than three fields"));
@@ -62,7 +75,6 @@ pub fn parse(text: &str, file: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<
             diagnostics.push(invalid(number, "control character in path"));
             continue;
         }
-        let hash = fields.get(1).filter(|h| !h.is_empty()).cloned();
         let size = match fields.get(2).map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => None,
             Some(text) => match text.parse() {
@@ -82,7 +94,7 @@ pub fn parse(text: &str, file: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<
         };
         entries.push(RecordEntry {
             path,
-            hash,
+            has_hash: fields.get(1).is_some_and(|h| !h.is_empty()),
             size,
             line: number,
         });
@@ -142,6 +154,15 @@ pub fn place(
     if is_absolute_entry(entry) {
         return Err(Refusal::Absolute);
     }
+    // Most entries are plain `pkg/mod.py` relative to site-packages itself: no need to
+    // normalise those. (Bytes compared: comparing paths goes component by component.)
+    if base.as_os_str() == site_packages.as_os_str()
+        && !entry
+            .split(['/', '\\'])
+            .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Ok(Placement::Inside(base.join(entry)));
+    }
     let joined = normalize_lexically(&base.join(entry));
     if joined.starts_with(site_packages) {
         Ok(Placement::Inside(joined))
@@ -162,7 +183,7 @@ fn is_absolute_entry(entry: &str) -> bool {
 }
 
 /// The diagnostic for a refused entry.
-pub fn refusal_diagnostic(refusal: Refusal, entry: &RecordEntry, record: &Path) -> Diagnostic {
+pub fn refusal_diagnostic(refusal: Refusal, entry: &RecordEntry<'_>, record: &Path) -> Diagnostic {
     let (code, why) = match refusal {
         Refusal::Absolute => (RECORD_ABSOLUTE_PATH, "is absolute"),
         Refusal::EscapesPrefix => (RECORD_ESCAPES_PREFIX, "leads out of the environment"),
@@ -214,7 +235,8 @@ mod tests {
         );
         assert_eq!(rows[0].path, "a,b.py");
         assert_eq!(rows[0].size, Some(12));
-        assert_eq!(rows[1].hash, None);
+        assert!(rows[0].has_hash);
+        assert!(!rows[1].has_hash);
     }
 
     #[test]

@@ -190,19 +190,14 @@ pub(super) fn build(python: Interpreter, mut diagnostics: Vec<Diagnostic>) -> En
             .cloned();
     }
 
-    let mut index = FileIndex::default();
-    for (i, dist) in distributions.iter().enumerate() {
-        for file in &dist.files {
-            index.insert_file(file.clone(), DistId(i));
-        }
-    }
+    let mut index = FileIndex::build(&distributions);
 
     // Editable evidence: .pth path lines, finders and egg-links owned by a distribution.
     let mut evidence: Vec<Vec<PathBuf>> = vec![Vec::new(); distributions.len()];
     let mut mapped: Vec<Vec<String>> = vec![Vec::new(); distributions.len()];
     for file in &pth_files {
         // A path inside the environment (pywin32's `win32` folders) is not a source tree.
-        if let Some(id) = index.owner(&file.file) {
+        if let Some(id) = index.owner(&file.file, &distributions) {
             evidence[id.0].extend(
                 file.paths
                     .iter()
@@ -215,8 +210,8 @@ pub(super) fn build(python: Interpreter, mut diagnostics: Vec<Diagnostic>) -> En
     }
     for finder in &finders {
         let owner = index
-            .owner(&finder.file)
-            .or_else(|| index.owner(&finder.pth));
+            .owner(&finder.file, &distributions)
+            .or_else(|| index.owner(&finder.pth, &distributions));
         if let Some(id) = owner {
             evidence[id.0].extend(finder.mapping.values().cloned());
             evidence[id.0].extend(finder.namespaces.values().flatten().cloned());
@@ -301,7 +296,7 @@ pub(super) fn build(python: Interpreter, mut diagnostics: Vec<Diagnostic>) -> En
         ) {
             file_index::find_orphans(
                 &search_path.path,
-                &|p| index.owner(p).is_some(),
+                &|p| index.owner(p, &distributions).is_some(),
                 &mut orphans,
             );
         }
@@ -332,12 +327,20 @@ fn list_metadata(
     let Ok(entries) = fs_err::read_dir(folder) else {
         return;
     };
-    let mut names: Vec<String> = entries
+    // (name, is a folder): the listing's own file type spares a stat per entry.
+    let mut names: Vec<(String, bool)> = entries
         .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let is_dir = match e.file_type() {
+                Ok(t) if !t.is_symlink() => t.is_dir(),
+                _ => e.path().is_dir(),
+            };
+            Some((name, is_dir))
+        })
         .collect();
     names.sort();
-    for name in names {
+    for (name, is_dir) in names {
         let is_metadata = name.ends_with(".dist-info") || name.ends_with(".egg-info");
         let is_egg = name.ends_with(".egg");
         if !is_metadata && !is_egg {
@@ -355,12 +358,8 @@ fn list_metadata(
             );
             continue;
         }
-        let usable = if name.ends_with(".dist-info") || is_egg {
-            path.is_dir()
-        } else {
-            path.exists()
-        };
-        if usable {
+        // An `.egg-info` may be a distutils file; the others must be folders.
+        if is_dir || name.ends_with(".egg-info") {
             out.push(Candidate {
                 path,
                 folder: folder.to_path_buf(),
