@@ -37,6 +37,9 @@ fn every_declared_code_is_documented_and_every_documented_code_exists() {
     assert!(declared.len() > 50, "found only {declared:?}");
     let undocumented: Vec<_> = declared.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&declared).collect();
-    assert!(undocumented.is_empty(), "not in docs/diagnostics.md: {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "not in docs/diagnostics.md: {undocumented:?}"
+    );
     assert!(stale.is_empty(), "documented but not declared: {stale:?}");
 }

@@ -281,7 +281,7 @@ fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
         };
         writeln!(
             out,
-            "  {:<12} {:<width$} {:<12} {}",
+            "  {:<12} {:<width$} {:<version_width$}  {}",
             package.class.as_str(),
             package.name,
             package.version,
@@ -291,8 +291,8 @@ fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
     for unresolved in &report.unresolved {
         writeln!(
             out,
-            "  {:<12} {:<width$} {:<12} {}",
-            "unresolved".red().to_string(),
+            "  {:<12} {:<width$} {:<version_width$}  {}",
+            "unresolved",
             unresolved.module,
             "",
             format!("try `{}`", unresolved.suggestion).dimmed()
