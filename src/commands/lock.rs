@@ -266,6 +266,13 @@ fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
         .packages
         .iter()
         .map(|p| p.name.len())
+        .chain(report.unresolved.iter().map(|u| u.module.len()))
+        .max()
+        .unwrap_or(0);
+    let version_width = report
+        .packages
+        .iter()
+        .map(|p| p.version.len())
         .max()
         .unwrap_or(0);
     for package in &report.packages {
