@@ -396,7 +396,35 @@ impl Analysis {
             };
             if let Some(package) = self.packages.get_mut(&PackageName::new(name)) {
                 package.class = class;
-                package.reason = Reason::Configured;
+                // Forcing `pypi` still has the index verify the version and give its files.
+                package.reason = if class == Class::Pypi {
+                    Reason::Unverified {
+                        installer: "[tool.envscan] classes".into(),
+                    }
+                } else {
+                    Reason::Configured
+                };
+                continue;
+            }
+            // A module name: an unresolved import the user says is provided another way (the
+            // base image, the standard library of the remote), or an orphan's class.
+            let Some(module) = ModuleName::new(name) else {
+                continue;
+            };
+            let (settled, unresolved): (Vec<Unresolved>, Vec<Unresolved>) =
+                std::mem::take(&mut self.unresolved)
+                    .into_iter()
+                    .partition(|u| u.module.starts_with(&module));
+            self.unresolved = unresolved;
+            for u in settled {
+                let message = format!("`{}` is imported but not installed", u.module);
+                self.diagnostics
+                    .retain(|d| d.code != UNRESOLVED_IMPORT || d.message != message);
+            }
+            for orphan in &mut self.orphans {
+                if orphan.module.starts_with(&module) {
+                    orphan.compiled = class == Class::BinaryLocal;
+                }
             }
         }
         for package in self.packages.values() {

@@ -77,7 +77,8 @@ struct ToolTable {
     target_platform: String,
     /// False when something could not be verified.
     complete: bool,
-    /// Imported module → the distribution (or `local:<source>`) that provides it.
+    /// Imported module → the distribution that provides it, or `local` / `binary-local` for
+    /// modules no distribution owns.
     imports: BTreeMap<String, String>,
     packages: BTreeMap<String, PackageInfo>,
     local: Vec<LocalInfo>,
@@ -135,7 +136,7 @@ fn render_lock(analysis: &Analysis, sources: &[LocalSource]) -> anyhow::Result<S
         let provider = match &import.target {
             Target::Distribution(name) => name.to_string(),
             Target::Orphan { compiled: true, .. } => "binary-local".to_string(),
-            Target::Orphan { .. } => format!("local:orphan-{}", import.module.top_level()),
+            Target::Orphan { .. } => "local".to_string(),
             Target::Unresolved => continue,
         };
         imports.insert(import.module.to_string(), provider);

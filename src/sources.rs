@@ -15,7 +15,7 @@ pub const VENDOR_ROOT: &str = "/opt/envscan";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalSource {
-    /// `project`, a distribution name, or `orphan-<module>`.
+    /// `project`, a distribution name, or `orphans-<n>` for unowned modules of search path n.
     pub name: String,
     /// The folder the members are taken from.
     pub root: PathBuf,
@@ -71,25 +71,54 @@ pub fn local_sources(analysis: &Analysis) -> Vec<LocalSource> {
         });
     }
     for orphan in analysis.orphans.iter().filter(|o| !o.compiled) {
-        let (Some(parent), Some(entry)) = (orphan.path.parent(), orphan.path.file_name()) else {
+        // Packed from the search-path folder that holds it, so that `google/mine.py` keeps
+        // its place under the `google` namespace.
+        let Some(search_path) = analysis
+            .env
+            .search_paths
+            .iter()
+            .map(|p| p.path.as_path())
+            .filter(|p| orphan.path.starts_with(p))
+            .max_by_key(|p| p.as_os_str().len())
+        else {
             continue;
         };
-        let name = format!("orphan-{}", orphan.module.top_level());
-        if sources.iter().any(|s| s.name == name) {
+        let Ok(member) = orphan.path.strip_prefix(search_path) else {
             continue;
+        };
+        let member = member.to_string_lossy().replace('\\', "/");
+        let name = format!("orphans-{}", source_suffix(search_path, analysis));
+        match sources.iter_mut().find(|s| s.name == name) {
+            Some(source) => {
+                source.members.push(member);
+                source.members.sort();
+                source.members.dedup();
+            }
+            None => {
+                let destination = format!("{VENDOR_ROOT}/{name}");
+                sources.push(LocalSource {
+                    label: label(project_root, search_path, &name),
+                    root: search_path.to_path_buf(),
+                    members: vec![member],
+                    python_path: vec![destination.clone()],
+                    destination,
+                    name,
+                    compiled: false,
+                });
+            }
         }
-        let destination = format!("{VENDOR_ROOT}/{name}");
-        sources.push(LocalSource {
-            label: label(project_root, parent, &name),
-            root: parent.to_path_buf(),
-            members: vec![entry.to_string_lossy().into_owned()],
-            python_path: vec![destination.clone()],
-            destination,
-            name,
-            compiled: false,
-        });
     }
     sources
+}
+
+/// A stable name for a search-path folder: its position among the environment's search paths.
+fn source_suffix(search_path: &Path, analysis: &Analysis) -> usize {
+    analysis
+        .env
+        .search_paths
+        .iter()
+        .position(|p| p.path == search_path)
+        .unwrap_or(0)
 }
 
 /// The project's import roots and the top-level entries its files live in.

@@ -64,7 +64,10 @@ impl Suggestions {
             }
             match name.rsplit_once('.') {
                 Some((parent, _)) => name = parent,
-                None => return module.split('.').next().unwrap_or(module).replace('_', "-"),
+                None => {
+                    let top = module.split('.').next().unwrap_or(module);
+                    return top.trim_start_matches('_').replace('_', "-");
+                }
             }
         }
     }

@@ -32,8 +32,17 @@ pub struct LockReport {
     pub python: String,
     pub packages: Vec<PackageReport>,
     pub local: Vec<LocalReport>,
+    /// Imported modules on the search path that no distribution owns.
+    pub orphans: Vec<OrphanReport>,
     pub unresolved: Vec<UnresolvedReport>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OrphanReport {
+    pub module: String,
+    /// `local` (travels in an archive) or `binary_local` (compiled: not moved).
+    pub class: Class,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -202,6 +211,18 @@ fn report(
                 members: s.members.clone(),
             })
             .collect(),
+        orphans: analysis
+            .orphans
+            .iter()
+            .map(|o| OrphanReport {
+                module: o.module.to_string(),
+                class: if o.compiled {
+                    Class::BinaryLocal
+                } else {
+                    Class::Local
+                },
+            })
+            .collect(),
         unresolved: analysis
             .unresolved
             .iter()
@@ -267,6 +288,7 @@ fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
         .iter()
         .map(|p| p.name.len())
         .chain(report.unresolved.iter().map(|u| u.module.len()))
+        .chain(report.orphans.iter().map(|o| o.module.len()))
         .max()
         .unwrap_or(0);
     let version_width = report
@@ -293,6 +315,16 @@ fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
             package.name,
             package.version,
             why.dimmed()
+        )?;
+    }
+    for orphan in &report.orphans {
+        writeln!(
+            out,
+            "  {:<12} {:<width$} {:<version_width$}  {}",
+            orphan.class.as_str(),
+            orphan.module,
+            "",
+            "owned by no distribution".dimmed()
         )?;
     }
     for unresolved in &report.unresolved {
