@@ -155,6 +155,23 @@ fn conda_file_has_conda_keys_the_exact_python_and_every_pypi_package_pinned() {
     let mut pip: Vec<String> = serde_json::from_value(shape["pip"].clone()).unwrap();
     pip.sort();
     assert_eq!(pip, pypi_pins(&l.report));
+    // Every package of the lock itself, too.
+    let lock: toml::Table =
+        toml::from_str(&read(&l.fx.project.join("pylock.envscan.toml"))).unwrap();
+    let mut locked: Vec<String> = lock["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}=={}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    locked.sort();
+    assert_eq!(pip, locked);
     for expected in ["requests==2.32.3", "pyyaml==6.0.3"] {
         assert!(
             pip.iter().any(|p| p == expected),
