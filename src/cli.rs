@@ -144,6 +144,11 @@ pub struct LockArgs {
     #[arg(long)]
     pub check: bool,
 
+    /// Write the outputs, then exit 1 when one of them changed, as formatters do under
+    /// pre-commit.
+    #[arg(long, conflicts_with = "check")]
+    pub fail_on_change: bool,
+
     /// The base image of the build plan.
     #[arg(long, value_name = "IMAGE")]
     pub base_image: Option<String>,

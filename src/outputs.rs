@@ -52,7 +52,7 @@ pub fn render(
         .parent()
         .map_or_else(|| analysis.project.root.clone(), Path::to_path_buf);
     let sources = sources::local_sources(analysis);
-    let lock = render_lock(analysis, &sources)?;
+    let (lock, installable) = render_lock(analysis, &sources)?;
     let conda = render_conda(analysis).render();
     let base_image = base_image
         .or(analysis.project.config.base_image.as_deref())
@@ -61,7 +61,15 @@ pub fn render(
         || DEFAULT_LOCK.to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let plan = build_plan(analysis, &sources, base_image, &lock_name, &conda, &lock).render()?;
+    let plan = build_plan(
+        analysis,
+        &sources,
+        base_image,
+        &lock_name,
+        &conda,
+        &installable,
+    )
+    .render()?;
     Ok(Outputs {
         lock: (lock_path, lock),
         conda: (folder.join(CONDA_FILE), conda),
@@ -116,7 +124,8 @@ struct UnresolvedInfo {
     suggestion: String,
 }
 
-fn render_lock(analysis: &Analysis, sources: &[LocalSource]) -> anyhow::Result<String> {
+/// The lock's text, and the part of it installers read (what the cache key covers).
+fn render_lock(analysis: &Analysis, sources: &[LocalSource]) -> anyhow::Result<(String, String)> {
     let python = &analysis.env.python;
     let packages = analysis
         .packages
@@ -193,13 +202,13 @@ fn render_lock(analysis: &Analysis, sources: &[LocalSource]) -> anyhow::Result<S
             .collect(),
         warnings: lock_warnings(analysis),
     };
-    Pylock {
+    let lock = Pylock {
         requires_python: format!("=={}.{}.*", python.major, python.minor),
         environments: vec![environment_marker(&analysis.target)],
         packages,
         tool,
-    }
-    .render()
+    };
+    Ok((lock.render()?, lock.render_installable()?))
 }
 
 /// The analysis's own findings, which carry no machine-specific paths (environment
@@ -346,7 +355,7 @@ fn build_plan(
     base_image: &str,
     lock_name: &str,
     conda_text: &str,
-    lock_text: &str,
+    lock_installable: &str,
 ) -> BuildPlan {
     let config = &analysis.project.config;
     let env_name = "envscan".to_string();
@@ -450,7 +459,7 @@ fn build_plan(
         schema_version: plan::SCHEMA_VERSION,
         base_image: base_image.to_string(),
         python: analysis.env.python.version.clone(),
-        cache_key: plan::cache_key(base_image, conda_text, lock_text),
+        cache_key: plan::cache_key(base_image, conda_text, lock_installable),
         steps,
         local_sources: sources
             .iter()

@@ -310,3 +310,13 @@ fn print_human(e: &Explanation) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explain_schema_is_current() {
+        crate::schema::assert_current::<Explanation>("explain.schema.json");
+    }
+}

@@ -136,7 +136,7 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
         print_human(&report, check)?;
         output::print_diagnostics(&report.diagnostics, global)?;
     }
-    if check && !changed.is_empty() {
+    if (check || args.fail_on_change) && !changed.is_empty() {
         return Ok(ExitStatus::Failure);
     }
     Ok(output::exit_status(&report.diagnostics, global))

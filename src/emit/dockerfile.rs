@@ -10,6 +10,11 @@ use std::fmt::Write;
 
 use super::plan::{BuildPlan, Installer, Step};
 
+/// The uv that installs the lock: pinned, so the image does not change with uv's releases
+/// (hadolint's DL3013), and one that reads PEP 751 locks (`uv pip install -r pylock.toml`).
+/// The test suite installs the same version.
+pub const UV_VERSION: &str = "0.13.9";
+
 /// Renders the plan; `archives` maps a local source name to its archive file name.
 pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>) -> String {
     let mut out = String::new();
@@ -38,7 +43,7 @@ pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>) -> String {
                 let _ = writeln!(out, "COPY {file} /tmp/envscan/{file}");
                 let command = match installer {
                     Installer::Uv => format!(
-                        "python -m pip install --no-cache-dir uv && python -m uv pip install --python /opt/conda/envs/{env_name}/bin/python -r /tmp/envscan/{file}"
+                        "python -m pip install --no-cache-dir uv=={UV_VERSION} && python -m uv pip install --python /opt/conda/envs/{env_name}/bin/python -r /tmp/envscan/{file}"
                     ),
                     Installer::Pip => {
                         format!("python -m pip install --no-cache-dir -r /tmp/envscan/{file}")

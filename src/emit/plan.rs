@@ -4,8 +4,8 @@
 //! the other outputs by path relative to itself and local code by source name; `envscan pack`
 //! writes the archives and a manifest that maps each source to its archive, so the plan does
 //! not change when only the code does. `cache_key` covers what determines the environment
-//! (base image, conda file, lock) and nothing else, so a runner can reuse an image across code
-//! changes.
+//! (base image, conda file, the lock's packages) and nothing else, so a runner can reuse an
+//! image across code changes.
 
 use std::collections::BTreeMap;
 
@@ -28,8 +28,9 @@ pub struct BuildPlan {
     pub base_image: String,
     /// The exact Python version, X.Y.Z.
     pub python: String,
-    /// sha256 over the base image, the conda file and the lock: equal keys mean an image built
-    /// for one plan serves the other.
+    /// sha256 over the base image, the conda file and the lock's packages (not its
+    /// `[tool.envscan]` notes, which name code locations): equal keys mean an image built for
+    /// one plan serves the other.
     pub cache_key: String,
     /// Steps in the order a runner applies them.
     pub steps: Vec<Step>,

@@ -252,3 +252,13 @@ pub fn to_mermaid(view: &GraphView) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_schema_is_current() {
+        crate::schema::assert_current::<GraphView>("graph.schema.json");
+    }
+}

@@ -71,8 +71,12 @@ pub struct LockFixture {
 pub const LOCK_FIXTURE_REQUIREMENTS: &[&str] = &["requests==2.32.3", "PyYAML==6.0.3"];
 
 pub fn lock_fixture() -> Option<LockFixture> {
+    lock_fixture_in(tempfile::tempdir().unwrap())
+}
+
+/// [`lock_fixture`] in a given temporary folder.
+pub fn lock_fixture_in(dir: tempfile::TempDir) -> Option<LockFixture> {
     let python = which_python()?;
-    let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("project");
     let localutils = dir.path().join("localutils");
     copy_tree(&fixture("lock-project"), &project);
@@ -128,4 +132,48 @@ pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// A [`lock_fixture`] for a whole test binary to share from a static, which is never dropped:
+/// it lives under cargo's `target/tmp/<name>/`, emptied when the next run of that binary makes
+/// a new one, so no run leaves a virtualenv behind in the system's temporary folder.
+pub fn kept_lock_fixture(name: &str) -> Option<LockFixture> {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    lock_fixture_in(tempfile::tempdir_in(&base).unwrap())
+}
+
+/// `envscan` built by cargo, without colours.
+pub fn envscan() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("envscan").unwrap();
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// Fails with every validation error unless `value` is valid against `schemas/<schema_file>`.
+pub fn assert_valid(schema_file: &str, value: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas").join(schema_file)).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not valid against {schema_file}: {errors:#?}"
+    );
+}
+
+/// Runs `script` with the test tools' Python (from [`test_env`]) and the given arguments;
+/// panics with its output when it fails, else returns its stdout.
+pub fn run_python(test_env: &Path, script: &str, args: &[&std::ffi::OsStr]) -> String {
+    let output = run(std::process::Command::new(test_env.join("bin/python"))
+        .arg("-c")
+        .arg(script)
+        .args(args));
+    String::from_utf8(output.stdout).unwrap()
 }
