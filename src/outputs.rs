@@ -53,7 +53,8 @@ pub fn render(
         .map_or_else(|| analysis.project.root.clone(), Path::to_path_buf);
     let sources = sources::local_sources(analysis);
     let (lock, installable) = render_lock(analysis, &sources)?;
-    let conda = render_conda(analysis).render();
+    let conda_env = render_conda(analysis);
+    let conda = conda_env.render();
     let base_image = base_image
         .or(analysis.project.config.base_image.as_deref())
         .unwrap_or(plan::DEFAULT_BASE_IMAGE);
@@ -64,10 +65,13 @@ pub fn render(
     let plan = build_plan(
         analysis,
         &sources,
-        base_image,
-        &lock_name,
-        &conda,
-        &installable,
+        PlanInputs {
+            base_image,
+            lock_name: &lock_name,
+            env_name: &conda_env.name,
+            conda_text: &conda,
+            lock_installable: &installable,
+        },
     )
     .render()?;
     Ok(Outputs {
@@ -349,16 +353,28 @@ fn render_conda(analysis: &Analysis) -> CondaEnvironment {
     }
 }
 
-fn build_plan(
-    analysis: &Analysis,
-    sources: &[LocalSource],
-    base_image: &str,
-    lock_name: &str,
-    conda_text: &str,
-    lock_installable: &str,
-) -> BuildPlan {
+/// What the plan refers to besides the analysis.
+struct PlanInputs<'a> {
+    base_image: &'a str,
+    lock_name: &'a str,
+    /// The conda environment's name, as the conda file gives it.
+    env_name: &'a str,
+    conda_text: &'a str,
+    /// The lock without `[tool.envscan]`, which records import lines and must not change the
+    /// cache key when only code moves.
+    lock_installable: &'a str,
+}
+
+fn build_plan(analysis: &Analysis, sources: &[LocalSource], inputs: PlanInputs<'_>) -> BuildPlan {
+    let PlanInputs {
+        base_image,
+        lock_name,
+        env_name,
+        conda_text,
+        lock_installable,
+    } = inputs;
     let config = &analysis.project.config;
-    let env_name = "envscan".to_string();
+    let env_name = env_name.to_string();
     let mut steps = vec![
         Step::CreateEnv {
             file: CONDA_FILE.to_string(),

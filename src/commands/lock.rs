@@ -133,7 +133,9 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
         if check {
             print_diffs(&rendered, &changed, &analysis.project.root)?;
         }
-        print_human(&report, check)?;
+        if !global.quiet {
+            print_human(&report, check)?;
+        }
         output::print_diagnostics(&report.diagnostics, global)?;
     }
     if (check || args.fail_on_change) && !changed.is_empty() {
