@@ -78,9 +78,17 @@ pub fn lock_fixture() -> Option<LockFixture> {
     copy_tree(&fixture("lock-project"), &project);
     copy_tree(&fixture("lock-localutils"), &localutils);
     let venv = dir.path().join("venv");
-    run(std::process::Command::new(&python).args(["-m", "venv"]).arg(&venv));
+    run(std::process::Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&venv));
     run(std::process::Command::new(venv.join("bin/python"))
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
         .args(LOCK_FIXTURE_REQUIREMENTS)
         .arg("-e")
         .arg(&localutils));
@@ -110,7 +118,9 @@ pub fn which_python() -> Option<PathBuf> {
 
 /// Runs a command and panics with its output when it fails.
 pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
-    let output = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         output.status.success(),
         "{cmd:?} failed:\n{}\n{}",
@@ -118,4 +128,28 @@ pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// The virtualenv of [`lock_fixture`] at a place the caller chooses (for a fixture shared by
+/// several tests): copies `lock-localutils` to `root/localutils`, creates `venv` with `python`
+/// and pip-installs [`LOCK_FIXTURE_REQUIREMENTS`] and localutils in editable mode. Returns the
+/// localutils folder.
+pub fn lock_env_at(python: &Path, root: &Path, venv: &Path) -> PathBuf {
+    let localutils = root.join("localutils");
+    copy_tree(&fixture("lock-localutils"), &localutils);
+    run(std::process::Command::new(python)
+        .args(["-m", "venv"])
+        .arg(venv));
+    run(std::process::Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(LOCK_FIXTURE_REQUIREMENTS)
+        .arg("-e")
+        .arg(&localutils));
+    localutils
 }
