@@ -6,9 +6,10 @@
 //! no machine paths, user names or credentials.
 //!
 //! Creating the fixture's virtualenv (venv, then pip installing requests, PyYAML and an
-//! editable package) takes 10–25 s here, so it is built once per test process, under the target
-//! folder, and shared read-only: each test copies the project into its own temporary folder and
-//! caches index answers there; the one test that changes a dependency copies the venv first.
+//! editable package) takes 10–25 s here, so it is built once per test process, in
+//! target/tmp/lock-e2e-<pid>, and shared read-only: each test copies the project into its own
+//! temporary folder and caches index answers there; the one test that changes a dependency
+//! copies the venv first. uv's cache lives in target/tmp/uv-cache.
 
 mod support;
 
@@ -48,7 +49,24 @@ fn shared() -> Option<&'static Shared> {
 
 fn build_shared() -> Option<Shared> {
     let python = support::which_python()?;
-    let root = target_tmp().join("lock-e2e");
+    // One folder per test process, so two runs at once do not share a venv; folders of runs
+    // whose process is gone are removed (where /proc tells).
+    let prefix = "lock-e2e-";
+    if Path::new("/proc/self").exists() {
+        for entry in std::fs::read_dir(target_tmp())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix(prefix)
+                && !Path::new("/proc").join(pid).exists()
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let root = target_tmp().join(format!("{prefix}{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let venv = root.join("venv");
     let localutils = support::lock_env_at(&python, &root, &venv);
