@@ -548,7 +548,8 @@ pub struct ManifestEntry {
     pub sha256: String,
     /// Size of the archive in bytes.
     pub size: u64,
-    /// Folder on the remote machine to unpack it in, relative to the working directory.
+    /// Folder on the remote machine to unpack it in: an absolute path such as `/app`, the
+    /// `destination` of the build plan's unpack step.
     pub destination: String,
     /// Number of files in it.
     pub file_count: usize,

@@ -78,24 +78,9 @@ pub fn lock_fixture() -> Option<LockFixture> {
 pub fn lock_fixture_in(dir: tempfile::TempDir) -> Option<LockFixture> {
     let python = which_python()?;
     let project = dir.path().join("project");
-    let localutils = dir.path().join("localutils");
     copy_tree(&fixture("lock-project"), &project);
-    copy_tree(&fixture("lock-localutils"), &localutils);
     let venv = dir.path().join("venv");
-    run(std::process::Command::new(&python)
-        .args(["-m", "venv"])
-        .arg(&venv));
-    run(std::process::Command::new(venv.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(LOCK_FIXTURE_REQUIREMENTS)
-        .arg("-e")
-        .arg(&localutils));
+    let localutils = lock_env_at(&python, dir.path(), &venv);
     let cache = dir.path().join("cache");
     Some(LockFixture {
         dir,
@@ -176,4 +161,28 @@ pub fn run_python(test_env: &Path, script: &str, args: &[&std::ffi::OsStr]) -> S
         .arg(script)
         .args(args));
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// The virtualenv of [`lock_fixture`] at a place the caller chooses (for a fixture shared by
+/// several tests): copies `lock-localutils` to `root/localutils`, creates `venv` with `python`
+/// and pip-installs [`LOCK_FIXTURE_REQUIREMENTS`] and localutils in editable mode. Returns the
+/// localutils folder.
+pub fn lock_env_at(python: &Path, root: &Path, venv: &Path) -> PathBuf {
+    let localutils = root.join("localutils");
+    copy_tree(&fixture("lock-localutils"), &localutils);
+    run(std::process::Command::new(python)
+        .args(["-m", "venv"])
+        .arg(venv));
+    run(std::process::Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(LOCK_FIXTURE_REQUIREMENTS)
+        .arg("-e")
+        .arg(&localutils));
+    localutils
 }
