@@ -29,6 +29,8 @@ pub mod scan;
 pub mod schema;
 pub mod settings;
 pub mod sources;
+#[cfg(test)]
+mod test_support;
 pub mod walk;
 
 use std::process::ExitCode;

@@ -2,14 +2,7 @@
 
 mod support;
 
-use assert_cmd::Command;
-use support::{fixture, repo};
-
-fn envscan() -> Command {
-    let mut cmd = Command::cargo_bin("envscan").unwrap();
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
+use support::{assert_valid, envscan, fixture, repo};
 
 fn scan_json(path: &std::path::Path) -> serde_json::Value {
     let output = envscan()
@@ -19,19 +12,6 @@ fn scan_json(path: &std::path::Path) -> serde_json::Value {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     serde_json::from_slice(&output.stdout).unwrap()
-}
-
-fn assert_valid(schema_file: &str, value: &serde_json::Value) {
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("schemas").join(schema_file)).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[test]

@@ -302,19 +302,7 @@ mod tests {
 
     #[test]
     fn env_schema_is_current() {
-        let schema = schemars::schema_for!(EnvReport);
-        let rendered = serde_json::to_string_pretty(&schema).unwrap() + "\n";
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/env.schema.json");
-        if std::env::var_os("ENVSCAN_UPDATE_SCHEMAS").is_some_and(|v| v == "1") {
-            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-            fs_err::write(&path, rendered).unwrap();
-            return;
-        }
-        let committed = fs_err::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == rendered,
-            "schemas/env.schema.json is stale: run ENVSCAN_UPDATE_SCHEMAS=1 cargo test --lib env_schema_is_current"
-        );
+        crate::schema::assert_current::<EnvReport>("env.schema.json");
     }
 
     #[test]

@@ -601,6 +601,7 @@ mod tests {
     use std::process::Command;
 
     use super::*;
+    use crate::test_support::copy_tree;
 
     fn fixture() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pack-secrets")
@@ -608,20 +609,6 @@ mod tests {
 
     fn members(names: &[&str]) -> Vec<String> {
         names.iter().map(|name| name.to_string()).collect()
-    }
-
-    /// Copies a tree (files get fresh mtimes; `fs::copy` keeps permission bits).
-    fn copy_tree(from: &Path, to: &Path) {
-        fs_err::create_dir_all(to).unwrap();
-        for entry in fs_err::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy_tree(&entry.path(), &target);
-            } else {
-                fs_err::copy(entry.path(), &target).unwrap();
-            }
-        }
     }
 
     /// (path, mode, mtime, uid, gid, size) of each entry, PAX records applied.

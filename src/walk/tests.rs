@@ -6,19 +6,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::settings::DEFAULT_MAX_FILE_SIZE;
 use crate::settings::DEFAULT_PYTHON_VERSION;
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs_err::create_dir_all(to).unwrap();
-    for entry in fs_err::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs_err::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use crate::test_support::copy_tree;
 
 /// A copy of `fixtures/<name>` in a fresh temporary folder, and its canonical path.
 fn fixture(name: &str) -> (tempfile::TempDir, PathBuf) {

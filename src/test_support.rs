@@ -1,0 +1,17 @@
+//! Helpers for the unit tests.
+
+use std::path::Path;
+
+/// Copies a tree (files get fresh mtimes; `fs::copy` keeps permission bits).
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs_err::create_dir_all(to).unwrap();
+    for entry in fs_err::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs_err::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
