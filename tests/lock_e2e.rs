@@ -620,7 +620,10 @@ fn a_run_that_cannot_reach_the_index_fails_naming_it_and_leaves_the_outputs_alon
     let url = format!("http://127.0.0.1:{port}/simple");
     let empty = case.dir.path().join("empty-cache");
     // An empty cache, so the index must be asked.
-    let run = Run::of(&mut case.envscan_cached("lock", &empty, &["--index-url", &url]));
+    let run = Run::of(
+        case.envscan_cached("lock", &empty, &["--index-url", &url])
+            .env("ENVSCAN_TEST_NO_RETRY_DELAY", "1"),
+    );
     run.assert_code(2);
     assert!(run.stderr.contains(&url), "{}", run.stderr);
     assert_eq!(case.snapshot(), before, "the outputs of the earlier run");

@@ -26,6 +26,9 @@ use super::redact;
 
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
 
+/// Set to `1`, retries happen without waiting (for envscan's own tests).
+pub const NO_RETRY_DELAY: &str = "ENVSCAN_TEST_NO_RETRY_DELAY";
+
 /// Exponential backoff between retries: attempt `n` (from 0) waits a random time between
 /// half and all of `min(max, base * 2^n)`; `Retry-After` is honoured up to `max`.
 /// [`Backoff::ZERO`] makes every wait zero, for tests.
@@ -277,6 +280,10 @@ impl IndexSettings {
         settings.offline = offline;
         settings.ca_bundle = ca_bundle;
         settings.netrc = netrc;
+        // As uv's UV_TEST_NO_HTTP_RETRY_DELAY: tests of retries need not wait for them.
+        if env.var(NO_RETRY_DELAY).is_some_and(|v| v == "1") {
+            settings.backoff = Backoff::ZERO;
+        }
         Ok(settings)
     }
 }
