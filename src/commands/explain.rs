@@ -99,7 +99,11 @@ pub fn explain(analysis: &Analysis, name: &str) -> Explanation {
     };
     let modules: Vec<ModuleName> = match (&dist_name, &module) {
         (_, Some(m)) if explanation.found_as == "module" => vec![m.clone()],
-        (Some(d), _) => analysis.packages[d].imported_as.iter().cloned().collect(),
+        (Some(d), _) => analysis
+            .packages
+            .get(d)
+            .map(|p| p.imported_as.iter().cloned().collect())
+            .unwrap_or_default(),
         _ => Vec::new(),
     };
     for module in &modules {
@@ -265,7 +269,11 @@ fn requirement_chains(analysis: &Analysis, name: &PackageName) -> Vec<Vec<String
                 "{} {version} requires {}",
                 requirer.name, requirer.requirement
             ));
-            if !analysis.packages[&requirer.name].imported_as.is_empty() {
+            if analysis
+                .packages
+                .get(&requirer.name)
+                .is_some_and(|p| !p.imported_as.is_empty())
+            {
                 let mut full = next.clone();
                 full.reverse();
                 chains.push(full);
