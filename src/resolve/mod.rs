@@ -118,22 +118,16 @@ fn owner(env: &Environment, location: &Location) -> Target {
     }
 }
 
+/// The owner of the first file (in sorted order) under `dir` that some RECORD lists. The walk
+/// does not follow symlinks, so a link loop in site-packages cannot make it recurse forever.
 fn first_owned_file(env: &Environment, dir: &Path) -> Option<PackageName> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
+    ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .sort_by_file_path(|a, b| a.cmp(b))
+        .build()
         .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    entries.iter().find_map(|path| {
-        if path.is_dir() {
-            env.owner_of_file(&path.join("__init__.py"))
-                .map(|d| d.name.clone())
-                .or_else(|| first_owned_file(env, path))
-        } else {
-            env.owner_of_file(path).map(|d| d.name.clone())
-        }
-    })
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .find_map(|e| env.owner_of_file(e.path()).map(|d| d.name.clone()))
 }
 
 fn has_extension_modules(dir: &Path) -> bool {
