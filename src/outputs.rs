@@ -226,16 +226,13 @@ fn lock_warnings(analysis: &Analysis) -> Vec<String> {
         REQUIREMENT_CONFLICT,
         REQUIREMENT_NOT_INSTALLED,
     ];
-    let mut warnings: Vec<String> = analysis
+    let warnings: BTreeSet<String> = analysis
         .diagnostics
         .iter()
         .filter(|d| codes.contains(&d.code) && d.severity != Severity::Info)
         .map(|d| format!("{}: {}", d.code, d.message))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
         .collect();
-    warnings.dedup();
-    warnings
+    warnings.into_iter().collect()
 }
 
 fn locked_package(
