@@ -213,7 +213,7 @@ impl IndexClient {
         let cached: Vec<Cached> = self
             .indexes
             .iter()
-            .map(|index| self.cache.load(index.url.as_str(), name))
+            .map(|index| self.cache.load_version(index.url.as_str(), name, &wanted))
             .collect();
         let mut earlier_known = true;
         for (index, state) in self.indexes.iter().zip(&cached) {
