@@ -322,6 +322,32 @@ fn contains_extension(dir: &Path) -> bool {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    #[test]
+    fn orphan_scan_finds_packages_modules_namespace_portions_and_symlinked_packages() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for file in [
+            "real/__init__.py",
+            "single.py",
+            "ns/sub/__init__.py",
+            "ns/readme.txt",
+        ] {
+            let path = root.join(file);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, "").unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("real"), root.join("linked")).unwrap();
+        let mut found = Vec::new();
+        find_orphans(root, &|_| false, &mut found);
+        let names: Vec<&str> = found.iter().map(|o| o.module.as_str()).collect();
+        assert_eq!(names, ["linked", "ns.sub", "real", "single"]);
+        // A package whose __init__.py its owner placed is no orphan.
+        let mut owned = Vec::new();
+        find_orphans(root, &|p| p.starts_with(root.join("real")), &mut owned);
+        assert!(owned.iter().all(|o| o.module.as_str() != "real"));
+    }
+
     fn module(rel: &str) -> Option<(String, bool, bool)> {
         module_of_relative(Path::new(rel)).map(|(m, i, c)| (m.to_string(), i, c))
     }

@@ -18,7 +18,7 @@
 use std::io::Read;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -27,6 +27,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use url::Url;
 
 use super::cache::{Cache, Cached};
+use super::dns::CachingResolver;
 use super::netrc::Netrc;
 use super::redact::{self, Credentials};
 use super::retry;
@@ -109,6 +110,7 @@ impl IndexClient {
                 .connect_timeout(settings.connect_timeout)
                 .timeout(settings.read_timeout)
                 .pool_max_idle_per_host(settings.concurrency.max(1))
+                .dns_resolver(Arc::new(CachingResolver::default()))
                 .build()
                 .map_err(|err| IndexError::Client(retry::describe(&err)))?;
             Some(client)

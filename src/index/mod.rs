@@ -29,6 +29,7 @@
 
 mod cache;
 mod client;
+mod dns;
 mod filename;
 mod netrc;
 mod pipconf;

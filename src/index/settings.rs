@@ -13,6 +13,8 @@
 //! `Debug` output of these settings hides it. Certificate authorities: see
 //! [`IndexSettings::ca_bundle`]. Cache folder: `--cache-dir`, else
 //! `$ENVSCAN_CACHE_DIR`, else `$XDG_CACHE_HOME/envscan`, else `~/.cache/envscan`.
+//! Requests in flight: 16, or `$ENVSCAN_INDEX_CONCURRENCY` (a hidden knob for benchmarks; a
+//! value that is not a positive integer is ignored).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -284,6 +286,13 @@ impl IndexSettings {
         if env.var(NO_RETRY_DELAY).is_some_and(|v| v == "1") {
             settings.backoff = Backoff::ZERO;
         }
+        if let Some(n) = env
+            .var("ENVSCAN_INDEX_CONCURRENCY")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+        {
+            settings.concurrency = n;
+        }
         Ok(settings)
     }
 }
@@ -456,6 +465,18 @@ mod tests {
         assert!(text.contains("--index-url"), "{text}");
         assert!(text.contains("ftp"), "{text}");
         assert!(!text.contains("hunter22"), "{text}");
+    }
+
+    #[test]
+    fn envscan_index_concurrency_sets_requests_in_flight_unless_invalid() {
+        let mut env = FakeEnv::default();
+        assert_eq!(resolve(&env, None, None).unwrap().concurrency, 16);
+        env.vars.insert("ENVSCAN_INDEX_CONCURRENCY", "1".into());
+        assert_eq!(resolve(&env, None, None).unwrap().concurrency, 1);
+        for bad in ["0", "-3", "many", ""] {
+            env.vars.insert("ENVSCAN_INDEX_CONCURRENCY", bad.into());
+            assert_eq!(resolve(&env, None, None).unwrap().concurrency, 16, "{bad}");
+        }
     }
 
     #[test]
