@@ -16,7 +16,7 @@ use crate::classify::suggest::Suggestions;
 use crate::classify::{Class, Reason};
 use crate::cli::AnalysisArgs;
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
-use crate::env::{self, DiscoverOptions, DistKind, Environment};
+use crate::env::{self, DiscoverOptions, Environment};
 use crate::index::{self, Found, IndexClient, IndexSettings, TargetPlatform, VersionFiles};
 use crate::names::{ModuleName, PackageName};
 use crate::parse::{Context, ImportSite};
@@ -318,41 +318,7 @@ impl Analysis {
             let Some(dist) = self.env.distribution(&name) else {
                 continue; // reported by the closure as not installed
             };
-            let compiled = dist.has_compiled_modules;
-            let (class, reason) = match dist.kind {
-                DistKind::Conda => (
-                    Class::Conda,
-                    Reason::CondaMeta {
-                        channel: dist
-                            .conda
-                            .as_ref()
-                            .and_then(|c| c.channel.clone())
-                            .unwrap_or_else(|| "conda-forge".to_string()),
-                    },
-                ),
-                DistKind::Editable => (local_class(compiled), Reason::Editable { compiled }),
-                DistKind::Path | DistKind::Archive => {
-                    (local_class(compiled), Reason::PathInstall { compiled })
-                }
-                DistKind::Vcs => (
-                    local_class(compiled),
-                    Reason::Vcs {
-                        url: dist
-                            .direct_url
-                            .as_ref()
-                            .map(|u| u.url.clone())
-                            .unwrap_or_default(),
-                        compiled,
-                    },
-                ),
-                // Decided by the index below.
-                DistKind::Index | DistKind::Unknown => (
-                    Class::Pypi,
-                    Reason::Unverified {
-                        installer: dist.installer.clone().unwrap_or_else(|| "unknown".into()),
-                    },
-                ),
-            };
+            let (class, reason) = crate::classify::installed(dist);
             let reason = if added.contains(&name) && required_by.is_empty() {
                 Reason::Added
             } else {
@@ -448,7 +414,8 @@ impl Analysis {
         let candidates: Vec<(PackageName, String)> = self
             .packages
             .values()
-            .filter(|p| p.class == Class::Pypi && matches!(p.reason, Reason::Unverified { .. }))
+            // Every `pypi` package is unverified until the index answers.
+            .filter(|p| p.class == Class::Pypi)
             .map(|p| (p.name.clone(), p.version.clone()))
             .collect();
         let client = IndexClient::new(settings)?;
@@ -468,9 +435,11 @@ impl Analysis {
                 .is_some_and(|d| d.has_compiled_modules);
             match found {
                 Found::Files(files) => {
-                    package.reason = Reason::OnIndex {
-                        index: files.index.clone(),
-                    };
+                    if matches!(package.reason, Reason::Unverified { .. }) {
+                        package.reason = Reason::OnIndex {
+                            index: files.index.clone(),
+                        };
+                    }
                     if !files.files.iter().any(|f| file_is_usable(f, &self.target)) {
                         self.diagnostics.push(
                             Diagnostic::warning(
@@ -486,7 +455,7 @@ impl Analysis {
                     package.files = Some(files);
                 }
                 Found::VersionMissing | Found::ProjectMissing => {
-                    package.class = local_class(compiled);
+                    package.class = crate::classify::local_class(compiled);
                     package.reason = Reason::NotOnIndex { compiled };
                     self.diagnostics.push(
                         Diagnostic::warning(
@@ -525,14 +494,6 @@ impl Analysis {
                 _ => None,
             })
             .collect()
-    }
-}
-
-fn local_class(compiled: bool) -> Class {
-    if compiled {
-        Class::BinaryLocal
-    } else {
-        Class::Local
     }
 }
 

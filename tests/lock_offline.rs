@@ -212,3 +212,34 @@ fn a_second_run_leaves_every_output_byte_identical() {
     .collect();
     assert_eq!(before, after);
 }
+
+#[test]
+fn added_distributions_are_needed_without_an_import_and_unknown_ones_are_errors() {
+    let dir = project(
+        "import os\n",
+        "[tool.envscan]\nadd = [\"six\", \"not-installed-dist\"]\n",
+    );
+    let (report, _cache) = lock_json(dir.path(), "orphan-extension", &[]);
+    assert_eq!(names(&report, "packages", "name"), ["six"]);
+    assert_eq!(report["packages"][0]["class"], "pypi");
+    assert!(
+        report["packages"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("[tool.envscan] add"),
+        "{report:#}"
+    );
+    let added_errors: Vec<&Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "added-not-installed")
+        .collect();
+    assert_eq!(added_errors.len(), 1);
+    assert!(
+        added_errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not-installed-dist")
+    );
+}

@@ -17,6 +17,8 @@ pub mod suggest;
 use std::fmt;
 
 use schemars::JsonSchema;
+
+use crate::env::{DistKind, Distribution};
 use serde::{Serialize, Serializer};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
@@ -164,5 +166,53 @@ impl JsonSchema for Reason {
 
     fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
         String::json_schema(generator)
+    }
+}
+
+/// The class of an installed distribution from how it was installed. Index installs are
+/// `pypi` and [`Reason::Unverified`] until the index confirms the version.
+pub fn installed(dist: &Distribution) -> (Class, Reason) {
+    let compiled = dist.has_compiled_modules;
+    match dist.kind {
+        DistKind::Conda => (
+            Class::Conda,
+            Reason::CondaMeta {
+                channel: dist
+                    .conda
+                    .as_ref()
+                    .and_then(|c| c.channel.clone())
+                    .unwrap_or_else(|| "conda-forge".to_string()),
+            },
+        ),
+        DistKind::Editable => (local_class(compiled), Reason::Editable { compiled }),
+        DistKind::Path | DistKind::Archive => {
+            (local_class(compiled), Reason::PathInstall { compiled })
+        }
+        DistKind::Vcs => (
+            local_class(compiled),
+            Reason::Vcs {
+                url: dist
+                    .direct_url
+                    .as_ref()
+                    .map(|u| u.url.clone())
+                    .unwrap_or_default(),
+                compiled,
+            },
+        ),
+        DistKind::Index | DistKind::Unknown => (
+            Class::Pypi,
+            Reason::Unverified {
+                installer: dist.installer.clone().unwrap_or_else(|| "unknown".into()),
+            },
+        ),
+    }
+}
+
+/// `local` for pure Python, `binary_local` for compiled code.
+pub fn local_class(compiled: bool) -> Class {
+    if compiled {
+        Class::BinaryLocal
+    } else {
+        Class::Local
     }
 }
