@@ -243,3 +243,20 @@ fn added_distributions_are_needed_without_an_import_and_unknown_ones_are_errors(
             .contains("not-installed-dist")
     );
 }
+
+#[test]
+fn ignored_modules_leave_the_analysis_entirely() {
+    let dir = project(
+        "import six\nimport vendored_helper.sub\n",
+        "[tool.envscan]\nignore = [\"vendored_helper\", \"six\"]\n",
+    );
+    let (report, _cache) = lock_json(dir.path(), "orphan-extension", &[]);
+    assert!(
+        report["packages"].as_array().unwrap().is_empty(),
+        "{report:#}"
+    );
+    assert!(
+        report["unresolved"].as_array().unwrap().is_empty(),
+        "{report:#}"
+    );
+}
