@@ -70,6 +70,20 @@ fn write_diagnostic(out: &mut impl Write, d: &Diagnostic) -> io::Result<()> {
     Ok(())
 }
 
+/// A closing line for a human report: how many diagnostics of each severity, and where.
+pub fn diagnostics_summary(diagnostics: &[Diagnostic]) -> Option<String> {
+    if diagnostics.is_empty() {
+        return None;
+    }
+    let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
+    Some(format!(
+        "{} errors, {} warnings, {} info on stderr (info with -v)",
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    ))
+}
+
 /// Prints a fatal error and its causes.
 pub fn print_fatal(out: &mut impl Write, err: &anyhow::Error) -> io::Result<()> {
     write!(out, "{} {err}", "envscan: error:".red().bold())?;

@@ -286,12 +286,8 @@ fn print_human(report: &EnvReport) -> std::io::Result<()> {
             )?;
         }
     }
-    if !report.diagnostics.is_empty() {
-        writeln!(
-            out,
-            "\n{} diagnostics, listed on stderr",
-            report.diagnostics.len()
-        )?;
+    if let Some(summary) = output::diagnostics_summary(&report.diagnostics) {
+        writeln!(out, "\n{summary}")?;
     }
     Ok(())
 }

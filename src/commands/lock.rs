@@ -342,6 +342,9 @@ fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
     for file in &report.changed {
         writeln!(out, "  {} {file}", if check { "stale:" } else { "wrote" })?;
     }
+    if let Some(summary) = output::diagnostics_summary(&report.diagnostics) {
+        writeln!(out, "{summary}")?;
+    }
     if !report.complete {
         writeln!(
             out,

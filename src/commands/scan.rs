@@ -172,17 +172,8 @@ fn print_human(report: &ScanReport) -> std::io::Result<()> {
         writeln!(out, "\n{}", "Standard library".bold())?;
         writeln!(out, "  {}", report.stdlib.join(", "))?;
     }
-    let errors = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-        .count();
-    if !report.diagnostics.is_empty() {
-        writeln!(
-            out,
-            "\n{} diagnostics ({errors} errors), listed on stderr",
-            report.diagnostics.len()
-        )?;
+    if let Some(summary) = output::diagnostics_summary(&report.diagnostics) {
+        writeln!(out, "\n{summary}")?;
     }
     Ok(())
 }
