@@ -362,6 +362,37 @@ fn the_lock_passes_packaging_installs_with_uv_into_a_fresh_venv_and_the_entry_sc
 }
 
 #[test]
+fn pip_installs_the_lock_into_a_fresh_venv_too() {
+    // pip ≥ 26.1 reads PEP 751 locks (experimental): the test tools pin pip 26.3, which
+    // installs into another interpreter with `--python`.
+    let Some(test_env) = support::test_env() else {
+        return;
+    };
+    let Some(case) = case() else { return };
+    case.lock();
+    let fresh = case.dir.path().join("fresh-pip");
+    support::run(
+        Command::new(case.venv.join("bin/python"))
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&fresh),
+    );
+    let fresh_python = fresh.join("bin/python");
+    support::run(
+        Command::new(test_env.join("bin/python"))
+            .args(["-m", "pip", "--disable-pip-version-check", "--python"])
+            .arg(&fresh_python)
+            .args(["install", "--quiet", "-r"])
+            .arg(case.output(LOCK)),
+    );
+    let packages = locked_packages(&case.lock_toml());
+    assert_eq!(
+        installed(&fresh_python),
+        packages.iter().cloned().collect(),
+        "pip installed exactly the lock"
+    );
+}
+
+#[test]
 fn a_second_lock_leaves_every_output_byte_identical_and_untouched() {
     let Some(case) = case() else { return };
     let first = case.lock();
