@@ -2,7 +2,9 @@
 //! with what `importlib.metadata` says about the same environment.
 //!
 //! Each test skips (with the reason printed) when `python3` is missing; the one that needs
-//! the package index skips when pip cannot reach it.
+//! the package index skips when pip cannot reach it. Under CI a skip is a failure.
+
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
@@ -11,27 +13,11 @@ use assert_cmd::Command;
 use envscan::names::PackageName;
 use serde_json::Value;
 
-fn python3() -> Option<PathBuf> {
-    let ok = Process::new("python3")
-        .args(["-c", "import venv, ensurepip"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then(|| PathBuf::from("python3"))
-}
-
-/// A fresh venv in `dir/venv`, or `None` with the reason printed.
+/// A fresh venv in `dir/venv`, or `None` (a skip outside CI) without python3.
 fn make_venv(dir: &Path) -> Option<PathBuf> {
-    let Some(python) = python3() else {
-        eprintln!("skipped: python3 with venv and ensurepip is not available");
-        return None;
-    };
+    let python = support::which_python()?;
     let venv = dir.join("venv");
-    let status = Process::new(python)
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .unwrap();
-    assert!(status.success(), "python3 -m venv failed");
+    support::run(Process::new(python).args(["-m", "venv"]).arg(&venv));
     Some(venv)
 }
 
@@ -196,7 +182,7 @@ fn editable_install_of_a_fixture_package_is_editable_and_maps_its_module() {
             .status()
             .unwrap();
         if !status.success() {
-            eprintln!("skipped: no way to install editable offline here");
+            support::skip("no way to install editable offline here");
             return;
         }
     }
@@ -229,7 +215,7 @@ fn protobuf_and_googleapis_common_protos_split_google_and_protobuf_is_compiled()
             "googleapis-common-protos",
         ],
     ) {
-        eprintln!("skipped: the package index is unreachable");
+        support::skip("the package index is unreachable");
         return;
     }
     let report = env_json(&venv);

@@ -719,12 +719,8 @@ fn graph_dot_clusters_modules_by_distribution_and_renders_with_graphviz() {
     let cluster = &cluster[..cluster.find('}').unwrap()];
     assert!(cluster.contains("[label=\"yaml\"]"), "{cluster}");
 
-    let Some(dot_bin) = which("dot") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have graphviz: scripts/test installs it"
-        );
-        eprintln!("skipped: graphviz is not installed");
+    let Some(dot_bin) = support::which("dot") else {
+        support::skip("graphviz is not installed (scripts/test installs it)");
         return;
     };
     let mut child = std::process::Command::new(dot_bin)
@@ -786,12 +782,6 @@ fn graph_focus_keeps_only_the_chains_that_reach_it() {
         stderr.contains("`nosuchthing` is neither a module nor a distribution"),
         "{stderr}"
     );
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|p| p.join(program))
-        .find(|p| p.is_file())
 }
 
 // ---------------------------------------------------------------- explain

@@ -24,11 +24,7 @@ pub fn test_env() -> Option<PathBuf> {
     if candidate.join("bin/python").is_file() {
         return Some(candidate);
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run with the Python test tools: run scripts/test-env"
-    );
-    eprintln!("skipped: no Python test tools (run scripts/test-env)");
+    skip("no Python test tools (run scripts/test-env)");
     None
 }
 
@@ -91,18 +87,29 @@ pub fn lock_fixture_in(dir: tempfile::TempDir) -> Option<LockFixture> {
     })
 }
 
+/// A program on PATH.
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|p| p.join(program))
+        .find(|p| p.is_file())
+}
+
 /// python3 on PATH; its absence fails under CI and skips elsewhere.
 pub fn which_python() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("python3"))
-            .find(|p| p.is_file())
-    });
+    let found = which("python3");
     if found.is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI must have python3");
-        eprintln!("skipped: no python3 on PATH");
+        skip("no python3 on PATH");
     }
     found
+}
+
+/// Prints why a test is skipped; under CI a skip is a failure, so a green run checked it all.
+pub fn skip(reason: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must not skip: {reason}"
+    );
+    eprintln!("skipped: {reason}");
 }
 
 /// Runs a command and panics with its output when it fails.
