@@ -279,19 +279,6 @@ impl Analysis {
         let environment =
             closure::linux_environment(&self.env.python.version, &self.target.arch)
                 .with_context(|| format!("invalid Python version {:?}", self.env.python.version))?;
-        let requirements: BTreeMap<PackageName, Vec<pep508_rs::Requirement>> = self
-            .env
-            .distributions
-            .iter()
-            .map(|d| {
-                let parsed = d
-                    .requires_dist
-                    .iter()
-                    .filter_map(|r| r.parsed.clone())
-                    .collect();
-                (d.name.clone(), parsed)
-            })
-            .collect();
         let env = &self.env;
         let result = closure::closure(
             roots.keys().cloned(),
@@ -301,7 +288,11 @@ impl Analysis {
                     display_name: &dist.display_name,
                     version: &dist.version,
                     parsed_version: dist.parsed_version.as_ref(),
-                    requires: requirements.get(name).map_or(&[], Vec::as_slice),
+                    requires: dist
+                        .requires_dist
+                        .iter()
+                        .filter_map(|r| r.parsed.as_ref())
+                        .collect(),
                 })
             },
             &environment,

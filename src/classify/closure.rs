@@ -24,7 +24,8 @@ pub struct Installed<'a> {
     pub display_name: &'a str,
     pub version: &'a str,
     pub parsed_version: Option<&'a Version>,
-    pub requires: &'a [Requirement],
+    /// Its `Requires-Dist` entries that parse.
+    pub requires: Vec<&'a Requirement>,
 }
 
 /// Why a distribution is in the closure.
@@ -65,7 +66,7 @@ pub fn closure<'a>(
         result.needed.entry(name.clone()).or_default();
         let Some(dist) = lookup(&name) else { continue };
         let extras: Vec<ExtraName> = extra.iter().cloned().collect();
-        for requirement in dist.requires {
+        for requirement in &dist.requires {
             // Requirements of the base distribution are walked with `extra` = None; an extra's
             // walk takes only what that extra adds.
             let applies = requirement.marker.evaluate(environment, &extras);
@@ -185,7 +186,7 @@ mod tests {
                         display_name: d.name,
                         version: d.version,
                         parsed_version: Some(&d.parsed),
-                        requires: &d.requires,
+                        requires: d.requires.iter().collect(),
                     })
             },
             &env,
