@@ -84,6 +84,19 @@ pub fn diagnostics_summary(diagnostics: &[Diagnostic]) -> Option<String> {
     ))
 }
 
+/// Whether an error is stdout's reader going away (`envscan … | head`).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let kind = match cause.downcast_ref::<io::Error>() {
+            Some(e) => Some(e.kind()),
+            None => cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind),
+        };
+        kind == Some(io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Prints a fatal error and its causes.
 pub fn print_fatal(out: &mut impl Write, err: &anyhow::Error) -> io::Result<()> {
     write!(out, "{} {err}", "envscan: error:".red().bold())?;

@@ -142,3 +142,48 @@ fn unknown_config_keys_are_diagnostics_not_failures() {
     assert!(stderr.contains("config-unknown-key"), "{stderr}");
     assert!(stderr.contains("excldue"), "{stderr}");
 }
+
+#[test]
+fn colour_is_written_when_forced_and_no_color_wins_over_forcing() {
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("envscan").unwrap();
+        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+        for (key, value) in vars {
+            cmd.env(key, value);
+        }
+        let output = cmd
+            .arg("scan")
+            .arg(repo().join("examples/demo"))
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    // Piped output (as here) is plain unless colour is forced.
+    assert!(!run(&[]).contains('\x1b'));
+    assert!(run(&[("CLICOLOR_FORCE", "1")]).contains("\x1b["));
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::Read;
+    // `envscan scan --format json | head -c 1`: stdout closes after one byte, and the report
+    // (several hundred KiB) is far larger than a pipe's buffer, so the write really fails.
+    let dir = tempfile::tempdir().unwrap();
+    let source: String = (0..5000).map(|i| format!("import module_{i}\n")).collect();
+    std::fs::write(dir.path().join("many.py"), source).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_envscan"))
+        .args(["scan", "--format", "json"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe's read end is dropped here; the rest of the output has nowhere to go.
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(first[0], b'{');
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8(output.stderr).unwrap(), "");
+}
