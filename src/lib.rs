@@ -18,6 +18,7 @@ pub mod commands;
 pub mod diagnostic;
 pub mod emit;
 pub mod env;
+pub mod fsread;
 pub mod graph;
 pub mod index;
 pub mod names;

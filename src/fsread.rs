@@ -1,0 +1,175 @@
+//! Reading files a repository or an environment provides, which are untrusted: a file is read
+//! only when it is a regular file (after following links), and never past a size cap.
+//!
+//! A cloned repository can carry `pyproject.toml -> /dev/zero` (an endless read), a FIFO as
+//! `.gitignore` (a read that never returns) or a 4 GB lock. Every reader of such a file goes
+//! through [`read_capped`] / [`read_to_string_capped`]: the file is opened with `O_NONBLOCK`
+//! (so opening a FIFO does not wait for a writer), checked with `fstat` on the opened handle
+//! (so a link swapped after a check cannot smuggle a device in), and read through
+//! [`Read::take`] one byte past the cap, so a file that grows while it is read is still caught.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// Caps for the kinds of file envscan reads; generous for real files, small enough that a
+/// hostile one cannot take the machine's memory.
+pub mod cap {
+    /// `pyproject.toml`, `pip.conf`, netrc, `pyvenv.cfg`, `.pth` files, ignore files.
+    pub const CONFIG: u64 = 16 * 1024 * 1024;
+    /// The previous lock, conda file and plan that envscan compares against.
+    pub const OUTPUT: u64 = 64 * 1024 * 1024;
+    /// A distribution's METADATA, RECORD or entry points.
+    pub const METADATA: u64 = 64 * 1024 * 1024;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a regular file ({kind}); it is not read", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
+    #[error("{} is larger than {cap} bytes; it is not read", path.display())]
+    TooLarge { path: PathBuf, cap: u64 },
+    #[error("{} is not UTF-8 text", path.display())]
+    NotUtf8 { path: PathBuf },
+}
+
+impl ReadError {
+    /// The file does not exist (or a link to it dangles): for optional files, not an error.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// The bytes of `path` when it is a regular file of at most `cap` bytes.
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let io = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular {
+            path: path.to_path_buf(),
+            kind: kind_of(&meta),
+        });
+    }
+    if meta.len() > cap {
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+            cap,
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let mut limited: std::io::Take<File> = file.take(cap + 1);
+    limited.read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+            cap,
+        });
+    }
+    Ok(bytes)
+}
+
+/// [`read_capped`] for text that must be UTF-8.
+pub fn read_to_string_capped(path: &Path, cap: u64) -> Result<String, ReadError> {
+    String::from_utf8(read_capped(path, cap)?).map_err(|_| ReadError::NotUtf8 {
+        path: path.to_path_buf(),
+    })
+}
+
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        "a folder"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_regular_file_under_the_cap_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "hello").unwrap();
+        assert_eq!(read_to_string_capped(&path, 5).unwrap(), "hello");
+    }
+
+    #[test]
+    fn a_file_over_the_cap_is_refused_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.txt");
+        std::fs::write(&path, "123456").unwrap();
+        let err = read_capped(&path, 5).unwrap_err();
+        assert!(matches!(err, ReadError::TooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("big.txt"));
+    }
+
+    #[test]
+    fn a_link_to_dev_zero_is_refused_without_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pyproject.toml");
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let err = read_capped(&path, cap::CONFIG).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::NotRegular {
+                    kind: "a character device",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_fifo_is_refused_at_once_instead_of_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".gitignore");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let err = read_capped(&path, cap::CONFIG).unwrap_err();
+        assert!(
+            matches!(err, ReadError::NotRegular { kind: "a FIFO", .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            read_capped(&dir.path().join("nope"), 10)
+                .unwrap_err()
+                .is_not_found()
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Environments pip, conda and hand edits leave broken: metadata, RECORD, .pth, direct_url, pyvenv.cfg.
+
+#[allow(unused_imports)]
+use super::harness::*;
