@@ -1,4 +1,4 @@
-//! The distribution-corpus oracle (issue 8): `envscan env` on a virtualenv of 220 real
+//! The distribution-corpus oracle (issue 8): `envscan env` on a virtualenv of 222 real
 //! distributions from PyPI (tests/corpus/requirements.txt, built by scripts/corpus-env and
 //! passed in `ENVSCAN_CORPUS_ENV`) agrees with what CPython's importlib.metadata says about
 //! every one of them (tests/corpus/oracle.py), field by field, with zero differences.
