@@ -44,7 +44,7 @@ pub(super) fn read_optional(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> O
     }
 }
 
-/// Reads a core-metadata file up to its first blank line: the headers. The long description
+/// Reads a core-metadata file up to its first empty line: the headers. The long description
 /// after it can be megabytes and is never needed.
 pub(super) fn read_headers(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
     use std::io::BufRead;
@@ -65,7 +65,9 @@ pub(super) fn read_headers(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Op
         let start = bytes.len();
         match reader.read_until(b'\n', &mut bytes) {
             Ok(0) => break,
-            Ok(_) if bytes[start..].iter().all(u8::is_ascii_whitespace) => break,
+            // Only a truly empty line ends the headers (a line of spaces continues a field);
+            // metadata::headers finds the exact end, this only stops reading the body.
+            Ok(_) if matches!(&bytes[start..], b"\n" | b"\r\n") => break,
             Ok(_) => {}
             Err(err) => {
                 diagnostics.push(
@@ -321,6 +323,41 @@ mod tests {
         assert_eq!(eps.len(), 2);
         assert_eq!(eps[0].group, "console_scripts");
         assert_eq!(eps[0].value, "pkg.cli:main");
+    }
+
+    /// Reproduces issue 8 through the file reader: it stopped at matplotlib's first License
+    /// line holding only spaces, so `envscan env` showed `requires_dist: []`.
+    #[test]
+    fn a_real_matplotlib_dist_info_keeps_its_requires_dist() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("matplotlib-3.11.2.dist-info");
+        fs_err::create_dir_all(&folder).unwrap();
+        fs_err::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/metadata-real-wheels/matplotlib-3.11.2.METADATA"),
+            folder.join("METADATA"),
+        )
+        .unwrap();
+        let dist = read(&folder, dir.path(), dir.path(), &mut Vec::new());
+        let names: Vec<String> = dist
+            .requires_dist
+            .iter()
+            .filter_map(|r| r.parsed.as_ref().map(|p| p.name.to_string()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "contourpy",
+                "cycler",
+                "fonttools",
+                "kiwisolver",
+                "numpy",
+                "packaging",
+                "pillow",
+                "pyparsing",
+                "python-dateutil"
+            ]
+        );
     }
 
     #[test]

@@ -115,7 +115,8 @@ pub fn read(
     dist
 }
 
-/// `requires.txt` → PEP 508 requirement strings.
+/// `requires.txt` → PEP 508 requirement strings, as importlib.metadata's `Distribution.requires`
+/// makes them (except `#` comments, skipped here, which importlib returns as if requirements).
 pub fn requires_txt(text: &str) -> Vec<String> {
     let mut marker: Option<String> = None;
     let mut out = Vec::new();
@@ -124,10 +125,9 @@ pub fn requires_txt(text: &str) -> Vec<String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+        if line.starts_with('[') && line.ends_with(']') {
+            let section = line.trim_matches(['[', ']']);
             let (extra, condition) = section.split_once(':').unwrap_or((section, ""));
-            let extra = extra.trim();
-            let condition = condition.trim();
             marker = match (extra.is_empty(), condition.is_empty()) {
                 (true, true) => None,
                 (true, false) => Some(condition.to_string()),
@@ -137,6 +137,9 @@ pub fn requires_txt(text: &str) -> Vec<String> {
             continue;
         }
         out.push(match &marker {
+            // importlib puts a space before the `;` of a URL requirement, which would
+            // otherwise end the URL.
+            Some(marker) if line.contains('@') => format!("{line} ; {marker}"),
             Some(marker) => format!("{line}; {marker}"),
             None => line.to_string(),
         });
@@ -160,6 +163,20 @@ mod tests {
                 "pytest; extra == \"test\"",
                 "b; python_version < \"3.8\"",
                 "c; (sys_platform == \"win32\") and extra == \"x\"",
+            ]
+        );
+    }
+
+    /// The strings importlib.metadata's `Distribution.requires` gives for the same
+    /// requires.txt (CPython 3.11.7).
+    #[test]
+    fn requires_txt_reads_as_importlib_reads_it() {
+        let reqs = requires_txt("[dev]\npkg @ https://example.org/pkg.zip\n[[x]]\nc\n");
+        assert_eq!(
+            reqs,
+            [
+                "pkg @ https://example.org/pkg.zip ; extra == \"dev\"",
+                "c; extra == \"x\"",
             ]
         );
     }
