@@ -183,3 +183,79 @@ fn version_of(python: &Path) -> String {
     ]));
     String::from_utf8(output.stdout).unwrap().trim().to_string()
 }
+
+/// Project files named like standard-library modules: CPython loads the project's file for
+/// some (`logging`, `json`; `runpy` before 3.11) and its own for the rest (builtins, what
+/// start-up imports, frozen modules); envscan must pick the same side for each.
+#[test]
+fn project_files_shadow_exactly_the_stdlib_modules_cpython_lets_them_shadow() {
+    let Some(python) = support::which_python() else {
+        return;
+    };
+    let names = [
+        "_collections_abc",
+        "_sitebuiltins",
+        "abc",
+        "codecs",
+        "encodings",
+        "genericpath",
+        "io",
+        "json",
+        "logging",
+        "ntpath",
+        "os",
+        "posixpath",
+        "runpy",
+        "site",
+        "stat",
+        "sys",
+        "zipimport",
+    ];
+    let project = tempfile::tempdir().unwrap();
+    for name in names {
+        std::fs::write(
+            project.path().join(format!("{name}.py")),
+            format!("print('LOCAL {name}')\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        project.path().join("main.py"),
+        format!("import {}\n", names.join(", ")),
+    )
+    .unwrap();
+    let ran = support::run(
+        Process::new(&python)
+            .arg("main.py")
+            .current_dir(project.path()),
+    );
+    let cpython_local: BTreeSet<String> = String::from_utf8(ran.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("LOCAL "))
+        .map(str::to_string)
+        .collect();
+    assert!(cpython_local.contains("logging"), "{cpython_local:?}");
+
+    let output = Command::cargo_bin("envscan")
+        .unwrap()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--python-version",
+            &version_of(&python),
+        ])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let envscan_local: BTreeSet<String> = report["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["file"] == "main.py" && i["class"] == "local")
+        .map(|i| i["module"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(envscan_local, cpython_local);
+}

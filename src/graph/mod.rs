@@ -5,7 +5,8 @@
 //! imported names that are not local, classified `stdlib` or `external`. Edges are import
 //! sites, each resolved once, here, in CPython's order:
 //!
-//! 1. builtin modules (compiled into the interpreter) are never shadowed;
+//! 1. builtin modules, modules imported at start-up and (3.11+) frozen modules are never
+//!    shadowed ([`stdlib::is_never_shadowed`]);
 //! 2. the importing file's own folder, when the file is run as a script: CPython puts a
 //!    script's folder first on `sys.path` (`sys.path[0]`, <https://docs.python.org/3/library/sys_path_init.html>),
 //!    and Jupyter starts a notebook's kernel in the notebook's folder. The rule: a file whose
@@ -83,7 +84,11 @@ pub enum ImportClass {
 #[derive(Debug, Default)]
 pub struct ModuleGraph {
     pub graph: DiGraph<Node, ImportSite>,
+    /// The project's nodes (modules, namespace packages, scripts, compiled modules) by name.
     by_name: BTreeMap<String, NodeIndex>,
+    /// Stdlib and external nodes by name, apart: a project's `logging.py` that a script's
+    /// `import sys` cannot shadow still leaves `import sys` its own `sys` node.
+    imported: BTreeMap<String, NodeIndex>,
     /// The node each import site resolved to, decided once by [`build`].
     targets: BTreeMap<ImportSite, NodeIndex>,
     /// Each name that a project file or folder bears (a folder's name, a module's stem) and
@@ -92,8 +97,24 @@ pub struct ModuleGraph {
 }
 
 impl ModuleGraph {
+    /// The node of `name`: the project's module of that name, else the imported one.
     pub fn node(&self, name: &str) -> Option<NodeIndex> {
-        self.by_name.get(name).copied()
+        self.by_name
+            .get(name)
+            .or_else(|| self.imported.get(name))
+            .copied()
+    }
+
+    fn add_imported(&mut self, name: String, kind: NodeKind) -> NodeIndex {
+        if let Some(&index) = self.imported.get(&name) {
+            return index;
+        }
+        let index = self.graph.add_node(Node {
+            name: name.clone(),
+            kind,
+        });
+        self.imported.insert(name, index);
+        index
     }
 
     fn add(&mut self, name: String, kind: NodeKind) -> NodeIndex {
@@ -141,8 +162,9 @@ impl ModuleGraph {
         self.project_names.get(name).map(String::as_str)
     }
 
-    fn is_project_node(&self, name: &str) -> bool {
-        self.node(name).is_some_and(|i| {
+    /// A project module or package of that name (scripts are named by path, not by module).
+    fn project_node(&self, name: &str) -> Option<NodeIndex> {
+        self.by_name.get(name).copied().filter(|&i| {
             matches!(
                 self.graph[i].kind,
                 NodeKind::Local { .. } | NodeKind::Namespace | NodeKind::Compiled { .. }
@@ -155,8 +177,8 @@ impl ModuleGraph {
         site.member
             .as_deref()
             .and_then(|member| site.module.join(member))
-            .and_then(|name| self.node(name.as_str()))
-            .or_else(|| self.node(site.module.as_str()))
+            .and_then(|name| self.project_node(name.as_str()))
+            .or_else(|| self.project_node(site.module.as_str()))
     }
 }
 
@@ -392,7 +414,7 @@ fn resolve_site(
     python: PythonVersion,
 ) -> (NodeIndex, Option<String>) {
     let top = site.module.top_level();
-    if !stdlib::is_builtin_module(top) {
+    if !stdlib::is_never_shadowed(python, top) {
         if let Some(folder) = folders.script_folder(&site.file) {
             let mut parts: Vec<&str> = site.module.components().collect();
             let wanted = parts.len();
@@ -409,7 +431,7 @@ fn resolve_site(
                 return (index, missing);
             }
         }
-        if graph.is_project_node(top) {
+        if graph.project_node(top).is_some() {
             if let Some(index) = graph.local_target_of(site) {
                 return (index, None);
             }
@@ -418,7 +440,7 @@ fn resolve_site(
             let found = site
                 .module
                 .ancestors()
-                .find_map(|m| graph.node(m.as_str()).map(|i| (m, i)));
+                .find_map(|m| graph.project_node(m.as_str()).map(|i| (m, i)));
             if let Some((found_name, index)) = found {
                 return (index, Some(found_name.to_string()));
             }
@@ -429,5 +451,5 @@ fn resolve_site(
     } else {
         NodeKind::External
     };
-    (graph.add(site.module.to_string(), kind), None)
+    (graph.add_imported(site.module.to_string(), kind), None)
 }

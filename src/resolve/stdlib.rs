@@ -18,8 +18,17 @@
 //! answer against, name by name and submodule by submodule; it is not compiled in, since a
 //! Linux interpreter cannot list the modules that only its Windows build has.
 //!
-//! Builtin modules (`sys.builtin_module_names` of Linux builds) are compiled into the
-//! interpreter and found before any path entry, so no project file shadows them.
+//! Some standard-library modules are never shadowed by a project file ([`is_never_shadowed`]):
+//! - builtin modules (`sys.builtin_module_names` of Linux builds), compiled into the
+//!   interpreter and found before any path entry;
+//! - the modules every interpreter start imports before the program's own folder is searched
+//!   (`site` and what it needs: `os`, `stat`, `codecs`, `io`, `abc`, `encodings`, ...), which
+//!   later imports take from `sys.modules`;
+//! - from 3.11, the frozen modules (`_imp._frozen_module_names()`): the frozen importer comes
+//!   before the path finder, so a project's `runpy.py` shadows `runpy` on 3.10, not on 3.11.
+//!
+//! Checked against real interpreters (3.8, 3.10, 3.11, 3.13) with a project holding a file of
+//! each name: CPython loaded none of them but `runpy`, and that only before 3.11.
 
 use crate::names::ModuleName;
 use crate::settings::PythonVersion;
@@ -81,9 +90,38 @@ const BUILTIN_MODULES: &[&str] = &[
     "xxsubtype",
 ];
 
+/// Imported by every interpreter start (with `site`, 3.8–3.13) before the program runs.
+const IMPORTED_AT_STARTUP: &[&str] = &[
+    "_collections_abc",
+    "_sitebuiltins",
+    "abc",
+    "codecs",
+    "encodings",
+    "genericpath",
+    "io",
+    "os",
+    "posixpath",
+    "site",
+    "stat",
+    "zipimport",
+];
+
+/// Top-level frozen modules of 3.11+ (`_imp._frozen_module_names()`, less the test modules
+/// and those already imported at startup).
+const FROZEN_SINCE_311: &[&str] = &["ntpath", "runpy"];
+
 /// Whether `top` is compiled into the interpreter, so that no file on the path shadows it.
 pub fn is_builtin_module(top: &str) -> bool {
     BUILTIN_MODULES.contains(&top)
+}
+
+/// Whether CPython `python` loads its own `top` whatever files the program's folder or the
+/// project's import roots hold (see the module docs).
+pub fn is_never_shadowed(python: PythonVersion, top: &str) -> bool {
+    is_builtin_module(top)
+        || (python.major == 3
+            && (IMPORTED_AT_STARTUP.contains(&top)
+                || (python.minor >= 11 && FROZEN_SINCE_311.contains(&top))))
 }
 
 #[cfg(test)]
@@ -123,6 +161,19 @@ mod tests {
             assert!(stdlib(name), "{name}");
         }
         assert!(!stdlib("sqlalchemy.orm"));
+    }
+
+    #[test]
+    fn frozen_modules_are_shadowed_only_before_311() {
+        let py310 = PythonVersion {
+            major: 3,
+            minor: 10,
+        };
+        assert!(!is_never_shadowed(py310, "runpy"));
+        assert!(is_never_shadowed(PY311, "runpy"));
+        assert!(is_never_shadowed(py310, "os"));
+        assert!(is_never_shadowed(py310, "sys"));
+        assert!(!is_never_shadowed(PY311, "logging"));
     }
 
     #[test]
