@@ -453,3 +453,139 @@ fn resolve_site(
     };
     (graph.add_imported(site.module.to_string(), kind), None)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::walk::SourceKind;
+
+    const PY311: PythonVersion = PythonVersion {
+        major: 3,
+        minor: 11,
+    };
+
+    fn file(rel: &str, module: Option<&str>) -> SourceFile {
+        SourceFile {
+            path: PathBuf::from(rel),
+            rel: rel.to_string(),
+            kind: SourceKind::Python,
+            module: module.and_then(ModuleName::new),
+            is_package: rel.ends_with("__init__.py"),
+        }
+    }
+
+    fn site(file: &str, line: u32, module: &str, member: Option<&str>) -> ImportSite {
+        ImportSite {
+            module: ModuleName::new(module).unwrap(),
+            member: member.map(str::to_string),
+            file: file.to_string(),
+            line,
+            column: 1,
+            cell: None,
+            context: BTreeSet::new(),
+            conditions: Vec::new(),
+            relative: None,
+            statement: line,
+        }
+    }
+
+    fn root() -> Vec<ImportRoot> {
+        vec![ImportRoot {
+            rel: String::new(),
+            path: PathBuf::from("/p"),
+        }]
+    }
+
+    // Regression: after `import http`, `from http.cookies import SimpleCookie` was taken for a
+    // missing project module (`local-module-not-found ... (found http)`) and then resolved as
+    // external (`unresolved-import http.cookies`).
+    #[test]
+    fn a_stdlib_parent_in_the_graph_does_not_make_its_submodules_local() {
+        let files = [file("app.py", Some("app"))];
+        let imports = [
+            site("app.py", 1, "http", None),
+            site("app.py", 2, "http.cookies", Some("SimpleCookie")),
+            site("app.py", 3, "sqlalchemy", None),
+            site("app.py", 4, "sqlalchemy.orm", Some("Session")),
+        ];
+        let mut diagnostics = Vec::new();
+        let graph = build(&files, &[], &root(), &imports, PY311, &mut diagnostics);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let classes: Vec<ImportClass> = imports.iter().map(|s| graph.class_of(s)).collect();
+        use ImportClass::{External, Stdlib};
+        assert_eq!(classes, [Stdlib, Stdlib, External, External]);
+    }
+
+    #[test]
+    fn a_missing_project_submodule_is_reported_once_per_statement_and_stays_local() {
+        let files = [
+            file("pkg/__init__.py", Some("pkg")),
+            file("app.py", Some("app")),
+        ];
+        let mut a = site("app.py", 1, "pkg.missing", Some("a"));
+        let mut b = site("app.py", 1, "pkg.missing", Some("b"));
+        (a.column, b.column) = (25, 28);
+        let mut diagnostics = Vec::new();
+        let graph = build(
+            &files,
+            &[],
+            &root(),
+            &[a.clone(), b.clone()],
+            PY311,
+            &mut diagnostics,
+        );
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].code, LOCAL_MODULE_NOT_FOUND);
+        assert_eq!(graph.class_of(&a), ImportClass::Local);
+        assert_eq!(graph.class_of(&b), ImportClass::Local);
+    }
+
+    #[test]
+    fn a_script_outside_packages_imports_its_neighbours_first() {
+        let files = [
+            file("tools/train.py", Some("tools.train")),
+            file("tools/helpers.py", Some("tools.helpers")),
+            file("pkg/__init__.py", Some("pkg")),
+            file("pkg/cli.py", Some("pkg.cli")),
+            file("pkg/sibling.py", Some("pkg.sibling")),
+        ];
+        let from_script = site("tools/train.py", 1, "helpers", None);
+        let from_package = site("pkg/cli.py", 1, "sibling", None);
+        let mut diagnostics = Vec::new();
+        let imports = [from_script.clone(), from_package.clone()];
+        let graph = build(&files, &[], &root(), &imports, PY311, &mut diagnostics);
+        assert_eq!(graph.target(&from_script).unwrap().name, "tools.helpers");
+        assert_eq!(graph.class_of(&from_package), ImportClass::External);
+        assert_eq!(graph.project_path_named("sibling"), Some("pkg/sibling.py"));
+        assert_eq!(graph.project_path_named("tools"), Some("tools/"));
+    }
+
+    #[test]
+    fn an_extension_module_beats_a_source_file_of_the_same_name() {
+        let files = [file("fast.py", Some("fast")), file("app.py", Some("app"))];
+        let extensions = [ExtensionFile {
+            path: PathBuf::from("fast.abi3.so"),
+            rel: "fast.abi3.so".into(),
+            module: ModuleName::new("fast"),
+        }];
+        let import = site("app.py", 1, "fast", None);
+        let mut diagnostics = Vec::new();
+        let imports = [import.clone()];
+        let graph = build(
+            &files,
+            &extensions,
+            &root(),
+            &imports,
+            PY311,
+            &mut diagnostics,
+        );
+        assert_eq!(
+            graph.target(&import).unwrap().kind,
+            NodeKind::Compiled {
+                file: "fast.abi3.so".into()
+            }
+        );
+    }
+}
