@@ -454,9 +454,10 @@ impl Analysis {
                     .partition(|u| u.module.starts_with(&module));
             self.unresolved = unresolved;
             for u in settled {
-                let message = format!("`{}` is imported but not installed", u.module);
+                // Every unresolved-import message starts with the module in backticks.
+                let subject = format!("`{}` ", u.module);
                 self.diagnostics
-                    .retain(|d| d.code != UNRESOLVED_IMPORT || d.message != message);
+                    .retain(|d| d.code != UNRESOLVED_IMPORT || !d.message.starts_with(&subject));
             }
             for orphan in &mut self.orphans {
                 if orphan.module.starts_with(&module) {

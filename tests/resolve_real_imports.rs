@@ -279,3 +279,24 @@ fn a_real_extension_module_built_in_place_is_binary_local() {
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0]["message"].as_str().unwrap().contains(&module));
 }
+
+// The project-file wording of `unresolved-import` must still be settled by configuration.
+#[test]
+fn a_configured_class_settles_an_import_of_a_project_file_off_the_path() {
+    let project = support::copy_fixture("script-siblings");
+    std::fs::write(
+        project.path().join("pyproject.toml"),
+        "[tool.envscan]\nclasses = { quantlib = \"binary_local\" }\n",
+    )
+    .unwrap();
+    let report = lock(project.path(), &support::fixture("site-submodules"));
+    assert_eq!(modules(&report, "unresolved"), ["sibling"]);
+    let unresolved = diagnostics(&report, "unresolved-import");
+    assert_eq!(unresolved.len(), 1, "{unresolved:?}");
+    assert!(
+        unresolved[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sibling")
+    );
+}
