@@ -70,7 +70,11 @@ pub struct Unresolved {
     pub sites: Vec<ImportSite>,
     /// Every site is guarded (`optional` or `conditional`): the program may run without it.
     pub guarded: bool,
-    pub suggestion: String,
+    /// The distribution that most likely provides it; `None` when the project has a file or
+    /// folder of that name (see `project_path`), which no index must be suggested for.
+    pub suggestion: Option<String>,
+    /// The project's file or folder of that name, when there is one (not on the import path).
+    pub project_path: Option<String>,
 }
 
 /// How much of the analysis to run.
@@ -232,29 +236,67 @@ impl Analysis {
                     } else {
                         Severity::Error
                     };
-                    let suggestion = suggestions.likely_distribution(import.module.as_str());
+                    // A name the project itself has must never send the user to an index:
+                    // installing it from there is how dependency confusion starts.
+                    let project_path = self
+                        .scan
+                        .graph
+                        .project_path_named(import.module.top_level())
+                        .map(str::to_string);
+                    let suggestion = match project_path {
+                        Some(_) => None,
+                        None => Some(suggestions.likely_distribution(import.module.as_str())),
+                    };
+                    // One diagnostic per statement: `from a import b, c` names `a` twice.
+                    let mut statements = BTreeSet::new();
                     for site in &runtime {
-                        let mut d = Diagnostic::new(
-                            UNRESOLVED_IMPORT,
-                            severity,
-                            format!("`{}` is imported but not installed", import.module),
-                        )
-                        .with_file(site.file.clone())
-                        .at(site.line, site.column);
-                        if suggestions.differs(import.module.as_str()) {
-                            d = d.with_hint(format!("it is usually provided by `{suggestion}`"));
+                        if !statements.insert((&site.file, site.statement)) {
+                            continue;
                         }
-                        self.diagnostics.push(d);
+                        let d = match &project_path {
+                            Some(path) => Diagnostic::new(
+                                UNRESOLVED_IMPORT,
+                                severity,
+                                format!(
+                                    "`{}` is not installed and not on the import path; the \
+                                     project has `{path}`",
+                                    import.module
+                                ),
+                            )
+                            .with_hint(
+                                "it is a project file, not a distribution: add its folder to \
+                                 [tool.envscan] roots, or import it by its package name",
+                            ),
+                            None => {
+                                let d = Diagnostic::new(
+                                    UNRESOLVED_IMPORT,
+                                    severity,
+                                    format!("`{}` is imported but not installed", import.module),
+                                );
+                                if suggestions.differs(import.module.as_str()) {
+                                    d.with_hint(format!(
+                                        "it is usually provided by `{}`",
+                                        suggestions.likely_distribution(import.module.as_str())
+                                    ))
+                                } else {
+                                    d
+                                }
+                            }
+                        };
+                        self.diagnostics
+                            .push(d.with_file(site.file.clone()).at(site.line, site.column));
                     }
                     self.unresolved.push(Unresolved {
                         module: import.module.clone(),
                         sites: runtime.into_iter().cloned().collect(),
                         guarded,
                         suggestion,
+                        project_path,
                     });
                 }
             }
         }
+        self.collect_compiled_project_modules();
         for added in &self.project.config.add {
             let name = PackageName::new(added);
             if self.env.distribution(&name).is_some() {
@@ -270,6 +312,44 @@ impl Analysis {
             }
         }
         roots
+    }
+
+    /// The project's own compiled modules that some import reaches at run time: `binary_local`,
+    /// never packed, with a warning to build them into the base image.
+    fn collect_compiled_project_modules(&mut self) {
+        let mut compiled: BTreeMap<ModuleName, (String, &ImportSite)> = BTreeMap::new();
+        for site in &self.scan.imports {
+            if site.context.contains(&Context::TypeChecking) {
+                continue;
+            }
+            let Some(node) = self.scan.graph.target(site) else {
+                continue;
+            };
+            let crate::graph::NodeKind::Compiled { file } = &node.kind else {
+                continue;
+            };
+            let module = ModuleName::new(&node.name).unwrap_or_else(|| site.module.clone());
+            compiled.entry(module).or_insert((file.clone(), site));
+        }
+        for (module, (file, site)) in compiled {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    BINARY_LOCAL,
+                    format!(
+                        "`{module}` is a compiled module of the project ({file}); it cannot be \
+                         moved"
+                    ),
+                )
+                .with_file(site.file.clone())
+                .at(site.line, site.column)
+                .with_hint("build it into the base image (--base-image)"),
+            );
+            self.orphans.push(OrphanModule {
+                module,
+                path: self.project.root.join(&file),
+                compiled: true,
+            });
+        }
     }
 
     fn take_closure(
@@ -374,9 +454,10 @@ impl Analysis {
                     .partition(|u| u.module.starts_with(&module));
             self.unresolved = unresolved;
             for u in settled {
-                let message = format!("`{}` is imported but not installed", u.module);
+                // Every unresolved-import message starts with the module in backticks.
+                let subject = format!("`{}` ", u.module);
                 self.diagnostics
-                    .retain(|d| d.code != UNRESOLVED_IMPORT || d.message != message);
+                    .retain(|d| d.code != UNRESOLVED_IMPORT || !d.message.starts_with(&subject));
             }
             for orphan in &mut self.orphans {
                 if orphan.module.starts_with(&module) {

@@ -125,7 +125,9 @@ struct LocalInfo {
 struct UnresolvedInfo {
     locations: Vec<String>,
     guarded: bool,
-    suggestion: String,
+    /// None when the project has a file of that name: no index is suggested for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suggestion: Option<String>,
 }
 
 /// The lock's text, and the part of it installers read (what the cache key covers).

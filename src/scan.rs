@@ -4,12 +4,14 @@ use crate::diagnostic::{self, Diagnostic};
 use crate::graph::{self, ModuleGraph};
 use crate::parse::{self, ImportSite};
 use crate::settings::ScanSettings;
-use crate::walk::{self, ImportRoot, SourceFile};
+use crate::walk::{self, ExtensionFile, ImportRoot, SourceFile};
 
 /// Everything known about a project's source.
 #[derive(Debug)]
 pub struct ProjectScan {
     pub files: Vec<SourceFile>,
+    /// Compiled extension modules built into the project's folders.
+    pub extensions: Vec<ExtensionFile>,
     pub roots: Vec<ImportRoot>,
     /// Sorted by file, line, column, module.
     pub imports: Vec<ImportSite>,
@@ -27,6 +29,8 @@ pub fn scan_project(settings: &ScanSettings, mut diagnostics: Vec<Diagnostic>) -
     imports.sort();
     let graph = graph::build(
         &walked.files,
+        &walked.extensions,
+        &walked.roots,
         &imports,
         settings.python_version,
         &mut diagnostics,
@@ -34,6 +38,7 @@ pub fn scan_project(settings: &ScanSettings, mut diagnostics: Vec<Diagnostic>) -
     diagnostic::sort(&mut diagnostics);
     ProjectScan {
         files: walked.files,
+        extensions: walked.extensions,
         roots: walked.roots,
         imports,
         graph,

@@ -148,10 +148,13 @@ fn out_verdict(
         if let Some(u) = analysis.unresolved.iter().find(|u| &u.module == m) {
             explanation.found_as = "module".into();
             explanation.class = Some("unresolved".into());
-            return format!(
-                "not locked: imported but not installed (try `{}`)",
-                u.suggestion
-            );
+            return match (&u.suggestion, &u.project_path) {
+                (Some(dist), _) => format!("not locked: imported but not installed (try `{dist}`)"),
+                (None, Some(path)) => {
+                    format!("not locked: not on the import path, although the project has `{path}`")
+                }
+                (None, None) => "not locked: imported but not installed".into(),
+            };
         }
         if let Some(index) = analysis.scan.graph.node(m.as_str()) {
             explanation.found_as = "module".into();
@@ -161,6 +164,11 @@ fn out_verdict(
                 NodeKind::Stdlib => {
                     explanation.class = Some("stdlib".into());
                     "not locked: standard library".into()
+                }
+                NodeKind::Compiled { .. } => {
+                    explanation.class = Some("binary_local".into());
+                    "a compiled module of the project: not moved; build it into the base image"
+                        .into()
                 }
                 NodeKind::Local { .. } | NodeKind::Namespace | NodeKind::Script { .. } => {
                     explanation.class = Some("local".into());

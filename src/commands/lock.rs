@@ -78,8 +78,13 @@ pub struct UnresolvedReport {
     pub module: String,
     /// Every site is optional or conditional.
     pub guarded: bool,
-    /// The distribution that most likely provides it.
-    pub suggestion: String,
+    /// The distribution that most likely provides it; absent when the project has a file or
+    /// folder of that name (`project_path`), which must not be installed from an index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    /// The project's file or folder of that name, which is not on the import path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_path: Option<String>,
     pub locations: Vec<Location>,
 }
 
@@ -232,6 +237,7 @@ fn report(
                 module: u.module.to_string(),
                 guarded: u.guarded,
                 suggestion: u.suggestion.clone(),
+                project_path: u.project_path.clone(),
                 locations: u
                     .sites
                     .iter()
@@ -336,7 +342,12 @@ fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
             "unresolved",
             unresolved.module,
             "",
-            format!("try `{}`", unresolved.suggestion).dimmed()
+            match (&unresolved.suggestion, &unresolved.project_path) {
+                (Some(dist), _) => format!("try `{dist}`"),
+                (None, Some(path)) => format!("project has `{path}`, not on the import path"),
+                (None, None) => String::new(),
+            }
+            .dimmed()
         )?;
     }
     for file in &report.changed {

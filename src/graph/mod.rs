@@ -3,10 +3,28 @@
 //! Nodes are modules: local ones (named by the walk under the project's import roots, plus the
 //! PEP 420 namespace packages their folders imply), scripts that have no module name, and the
 //! imported names that are not local, classified `stdlib` or `external`. Edges are import
-//! sites. The local resolution follows Python's order for the first entry of `sys.path`:
-//! a project module shadows the standard library, except builtin modules, which nothing shadows.
+//! sites, each resolved once, here, in CPython's order:
+//!
+//! 1. builtin modules, modules imported at start-up and (3.11+) frozen modules are never
+//!    shadowed ([`stdlib::is_never_shadowed`]);
+//! 2. the importing file's own folder, when the file is run as a script: CPython puts a
+//!    script's folder first on `sys.path` (`sys.path[0]`, <https://docs.python.org/3/library/sys_path_init.html>),
+//!    and Jupyter starts a notebook's kernel in the notebook's folder. The rule: a file whose
+//!    folder is not a regular package (no `__init__.py`) and not an import root is taken to be
+//!    run as a script (`python tools/train.py`, a notebook, a test that pytest's default
+//!    `prepend` import mode loads with its folder first on the path), so `import helpers`
+//!    finds `tools/helpers.py`. A module inside a regular package is run as `python -m pkg.mod`
+//!    (sys.path[0] is then the working folder) or imported; running it by path would break
+//!    its relative imports, so its folder is not searched;
+//! 3. the project's import roots (a project module shadows the standard library);
+//! 4. the standard library of the target version ([`crate::resolve::stdlib`]);
+//! 5. everything else is external, for `resolve` to find in site-packages.
+//!
+//! Within one folder CPython's `FileFinder` takes a regular package before an extension module
+//! before a `.py` file, and so does the graph. Once a name is decided it is never looked up as
+//! another kind: `import http` then `from http.cookies import SimpleCookie` are both stdlib.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use schemars::JsonSchema;
@@ -15,53 +33,13 @@ use serde::Serialize;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::names::ModuleName;
 use crate::parse::ImportSite;
+use crate::resolve::stdlib;
 use crate::settings::PythonVersion;
-use crate::walk::SourceFile;
+use crate::walk::{ExtensionFile, ImportRoot, SourceFile};
 
 pub mod render;
 
 pub const LOCAL_MODULE_NOT_FOUND: Code = Code("local-module-not-found");
-
-/// Modules compiled into CPython (`sys.builtin_module_names` on Linux, 3.8–3.13): a project
-/// file of the same name never shadows them.
-const BUILTIN_MODULES: &[&str] = &[
-    "_abc",
-    "_ast",
-    "_codecs",
-    "_collections",
-    "_functools",
-    "_imp",
-    "_io",
-    "_locale",
-    "_operator",
-    "_signal",
-    "_sre",
-    "_stat",
-    "_string",
-    "_symtable",
-    "_thread",
-    "_tokenize",
-    "_tracemalloc",
-    "_typing",
-    "_warnings",
-    "_weakref",
-    "atexit",
-    "builtins",
-    "errno",
-    "faulthandler",
-    "gc",
-    "itertools",
-    "marshal",
-    "posix",
-    "pwd",
-    "sys",
-    "time",
-    "xxsubtype",
-];
-
-pub fn is_builtin_module(top_level: &str) -> bool {
-    BUILTIN_MODULES.contains(&top_level)
-}
 
 /// What a node stands for.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
@@ -75,6 +53,11 @@ pub enum NodeKind {
     Namespace,
     /// A project file that is not importable by name (a script with a dash, a notebook).
     Script {
+        file: String,
+    },
+    /// A compiled extension module in the project (`fastops.cpython-311-x86_64-linux-gnu.so`
+    /// built in place): the project's own `binary_local` code, which cannot travel.
+    Compiled {
         file: String,
     },
     Stdlib,
@@ -101,12 +84,37 @@ pub enum ImportClass {
 #[derive(Debug, Default)]
 pub struct ModuleGraph {
     pub graph: DiGraph<Node, ImportSite>,
+    /// The project's nodes (modules, namespace packages, scripts, compiled modules) by name.
     by_name: BTreeMap<String, NodeIndex>,
+    /// Stdlib and external nodes by name, apart: a project's `logging.py` that a script's
+    /// `import sys` cannot shadow still leaves `import sys` its own `sys` node.
+    imported: BTreeMap<String, NodeIndex>,
+    /// The node each import site resolved to, decided once by [`build`].
+    targets: BTreeMap<ImportSite, NodeIndex>,
+    /// Each name that a project file or folder bears (a folder's name, a module's stem) and
+    /// the first such path, in sorted order.
+    project_names: BTreeMap<String, String>,
 }
 
 impl ModuleGraph {
+    /// The node of `name`: the project's module of that name, else the imported one.
     pub fn node(&self, name: &str) -> Option<NodeIndex> {
-        self.by_name.get(name).copied()
+        self.by_name
+            .get(name)
+            .or_else(|| self.imported.get(name))
+            .copied()
+    }
+
+    fn add_imported(&mut self, name: String, kind: NodeKind) -> NodeIndex {
+        if let Some(&index) = self.imported.get(&name) {
+            return index;
+        }
+        let index = self.graph.add_node(Node {
+            name: name.clone(),
+            kind,
+        });
+        self.imported.insert(name, index);
+        index
     }
 
     fn add(&mut self, name: String, kind: NodeKind) -> NodeIndex {
@@ -129,124 +137,455 @@ impl ModuleGraph {
             .filter(|node| matches!(node.kind, NodeKind::Local { .. } | NodeKind::Namespace))
     }
 
-    /// The class of the node an import site points at.
+    /// The node an import site resolved to.
+    pub fn target(&self, site: &ImportSite) -> Option<&Node> {
+        self.targets.get(site).map(|&i| &self.graph[i])
+    }
+
+    /// The class of the node an import site points at (external for a site not in the graph).
     pub fn class_of(&self, site: &ImportSite) -> ImportClass {
-        match self.target_of(site).map(|i| &self.graph[i].kind) {
+        match self.target(site).map(|node| &node.kind) {
             Some(NodeKind::Stdlib) => ImportClass::Stdlib,
             Some(NodeKind::External) | None => ImportClass::External,
-            Some(_) => ImportClass::Local,
+            Some(
+                NodeKind::Local { .. }
+                | NodeKind::Namespace
+                | NodeKind::Script { .. }
+                | NodeKind::Compiled { .. },
+            ) => ImportClass::Local,
         }
     }
 
+    /// A project file or folder named `name` (a module stem or a folder name anywhere in the
+    /// project), whether or not it is on the import path.
+    pub fn project_path_named(&self, name: &str) -> Option<&str> {
+        self.project_names.get(name).map(String::as_str)
+    }
+
+    /// A project module or package of that name (scripts are named by path, not by module).
+    fn project_node(&self, name: &str) -> Option<NodeIndex> {
+        self.by_name.get(name).copied().filter(|&i| {
+            matches!(
+                self.graph[i].kind,
+                NodeKind::Local { .. } | NodeKind::Namespace | NodeKind::Compiled { .. }
+            )
+        })
+    }
+
     /// The node of `from a import b` is `a.b` when that is a module, else `a`.
-    fn target_of(&self, site: &ImportSite) -> Option<NodeIndex> {
+    fn local_target_of(&self, site: &ImportSite) -> Option<NodeIndex> {
         site.member
             .as_deref()
             .and_then(|member| site.module.join(member))
-            .and_then(|name| self.node(name.as_str()))
-            .or_else(|| self.node(site.module.as_str()))
+            .and_then(|name| self.project_node(name.as_str()))
+            .or_else(|| self.project_node(site.module.as_str()))
     }
+}
+
+/// How CPython's `FileFinder` ranks what one folder offers for one name: lower wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    Package,
+    Extension,
+    Source,
+}
+
+/// The project's files by folder, for the script-folder rule.
+#[derive(Default)]
+struct Folders {
+    /// `folder/name` (no suffix) → the node of the package, extension or module file there.
+    entries: HashMap<String, (Rank, NodeIndex)>,
+    /// Every folder that holds a walked file, at any depth.
+    folders: HashSet<String>,
+    /// Folders holding an `__init__.py`.
+    packages: HashSet<String>,
+    /// Import roots, relative.
+    roots: HashSet<String>,
+}
+
+impl Folders {
+    fn insert(&mut self, key: String, rank: Rank, index: NodeIndex) {
+        match self.entries.get(&key) {
+            Some((known, _)) if *known <= rank => {}
+            _ => {
+                self.entries.insert(key, (rank, index));
+            }
+        }
+    }
+
+    /// The longest prefix of `parts` found under `folder`: how many parts matched, and the
+    /// node of the last one that is a module (namespace folders are passed through).
+    fn find(&self, folder: &str, parts: &[&str]) -> Option<(usize, NodeIndex)> {
+        let mut path = folder.to_string();
+        let mut best = None;
+        for (i, part) in parts.iter().enumerate() {
+            path = join(&path, part);
+            if let Some(&(_, index)) = self.entries.get(&path) {
+                best = Some((i + 1, index));
+            } else if !self.folders.contains(&path) {
+                break;
+            }
+        }
+        best
+    }
+
+    /// The folder searched first for imports in `file`, when it is run as a script.
+    fn script_folder<'a>(&self, file: &'a str) -> Option<&'a str> {
+        let folder = parent(file);
+        (!self.packages.contains(folder) && !self.roots.contains(folder)).then_some(folder)
+    }
+}
+
+fn join(folder: &str, name: &str) -> String {
+    if folder.is_empty() {
+        name.to_string()
+    } else {
+        format!("{folder}/{name}")
+    }
+}
+
+fn parent(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(folder, _)| folder)
 }
 
 /// Builds the graph from the walked files and the parsed import sites.
 pub fn build(
     files: &[SourceFile],
+    extensions: &[ExtensionFile],
+    roots: &[ImportRoot],
     imports: &[ImportSite],
     python: PythonVersion,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> ModuleGraph {
     let mut graph = ModuleGraph::default();
-    let mut local: BTreeMap<ModuleName, String> = BTreeMap::new();
-    let mut source_of_file: BTreeMap<&str, String> = BTreeMap::new();
-    for file in files {
-        match &file.module {
-            Some(module) => {
-                // Two files can claim one name (`a.py` beside `a/__init__.py`); Python takes
-                // the package, and so does the sorted walk's last writer here.
-                if file.is_package || !local.contains_key(module) {
-                    local.insert(module.clone(), file.rel.clone());
-                }
-                source_of_file.insert(&file.rel, module.to_string());
-            }
-            None => {
-                source_of_file.insert(&file.rel, file.rel.clone());
-            }
+    let mut local: BTreeMap<ModuleName, (Rank, NodeKind)> = BTreeMap::new();
+    let mut claim = |module: &ModuleName, rank: Rank, kind: NodeKind| match local.get(module) {
+        Some((known, _)) if *known <= rank => {}
+        _ => {
+            local.insert(module.clone(), (rank, kind));
         }
-    }
-    for (module, file) in &local {
-        graph.add(module.to_string(), NodeKind::Local { file: file.clone() });
-    }
-    // Parents of local modules that are not modules themselves are namespace packages.
-    let namespaces: Vec<ModuleName> = local
-        .keys()
-        .flat_map(|m| m.ancestors().skip(1).collect::<Vec<_>>())
-        .filter(|m| !local.contains_key(m))
-        .collect();
-    for namespace in namespaces {
-        graph.add(namespace.to_string(), NodeKind::Namespace);
-    }
+    };
     for file in files {
-        if file.module.is_none() {
-            graph.add(
-                file.rel.clone(),
-                NodeKind::Script {
+        if let Some(module) = &file.module {
+            let rank = if file.is_package {
+                Rank::Package
+            } else {
+                Rank::Source
+            };
+            claim(
+                module,
+                rank,
+                NodeKind::Local {
                     file: file.rel.clone(),
                 },
             );
         }
     }
-
-    for site in imports {
-        let Some(source_name) = source_of_file.get(site.file.as_str()) else {
-            continue;
-        };
-        let Some(source) = graph.node(source_name) else {
-            continue;
-        };
-        let target = resolve_site(&mut graph, site, python, diagnostics);
-        graph.graph.add_edge(source, target, site.clone());
-    }
-    graph
-}
-
-/// Finds or adds the node an import resolves to.
-fn resolve_site(
-    graph: &mut ModuleGraph,
-    site: &ImportSite,
-    python: PythonVersion,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> NodeIndex {
-    let top = site.module.top_level();
-    let top_is_local = !is_builtin_module(top) && graph.node(top).is_some();
-    if top_is_local {
-        if let Some(index) = graph.target_of(site) {
-            return index;
+    for extension in extensions {
+        if let Some(module) = &extension.module {
+            claim(
+                module,
+                Rank::Extension,
+                NodeKind::Compiled {
+                    file: extension.rel.clone(),
+                },
+            );
         }
-        // The top level is ours but the submodule is not there: report the longest part
-        // that exists, so the user sees which file or folder is missing.
-        let found = site
-            .module
-            .ancestors()
-            .find_map(|m| graph.node(m.as_str()).map(|i| (m, i)));
-        if let Some((found_name, index)) = found {
+    }
+    // Parents of local modules that are not modules themselves are namespace packages.
+    let namespaces: BTreeSet<ModuleName> = local
+        .keys()
+        .flat_map(|m| m.ancestors().skip(1).collect::<Vec<_>>())
+        .filter(|m| !local.contains_key(m))
+        .collect();
+    for (module, (_, kind)) in local {
+        graph.add(module.to_string(), kind);
+    }
+    for namespace in namespaces {
+        graph.add(namespace.to_string(), NodeKind::Namespace);
+    }
+
+    let mut folders = Folders {
+        roots: roots.iter().map(|r| r.rel.clone()).collect(),
+        ..Folders::default()
+    };
+    let mut source_of_file: BTreeMap<&str, NodeIndex> = BTreeMap::new();
+    for file in files {
+        let index = match &file.module {
+            Some(module) => graph.node(module.as_str()),
+            None => Some(graph.add(
+                file.rel.clone(),
+                NodeKind::Script {
+                    file: file.rel.clone(),
+                },
+            )),
+        };
+        let Some(index) = index else { continue };
+        source_of_file.insert(&file.rel, index);
+        let folder = parent(&file.rel);
+        if let Some(stem) = file.rel.strip_suffix(".py") {
+            if file.is_package {
+                folders.packages.insert(folder.to_string());
+                folders.insert(folder.to_string(), Rank::Package, index);
+            } else {
+                folders.insert(stem.to_string(), Rank::Source, index);
+            }
+        }
+    }
+    for extension in extensions {
+        let index = match &extension.module {
+            Some(module) => graph.node(module.as_str()),
+            None => Some(graph.add(
+                extension.rel.clone(),
+                NodeKind::Compiled {
+                    file: extension.rel.clone(),
+                },
+            )),
+        };
+        let name = extension.rel.rsplit('/').next().unwrap_or_default();
+        if let (Some(index), Some(stem)) = (index, crate::resolve::finder::extension_stem(name)) {
+            let key = join(parent(&extension.rel), stem);
+            folders.insert(key, Rank::Extension, index);
+        }
+    }
+    let all_rels = files
+        .iter()
+        .map(|f| (f.rel.as_str(), f.kind == crate::walk::SourceKind::Python))
+        .chain(extensions.iter().map(|e| (e.rel.as_str(), true)));
+    for (rel, importable) in all_rels {
+        let mut folder = String::new();
+        let mut components = rel.split('/').peekable();
+        while let Some(component) = components.next() {
+            if components.peek().is_none() {
+                let stem = component
+                    .strip_suffix(".py")
+                    .or_else(|| crate::resolve::finder::extension_stem(component));
+                if let Some(stem) = stem.filter(|s| importable && *s != "__init__") {
+                    graph
+                        .project_names
+                        .entry(stem.to_string())
+                        .or_insert_with(|| rel.to_string());
+                }
+                break;
+            }
+            folder = join(&folder, component);
+            folders.folders.insert(folder.clone());
+            graph
+                .project_names
+                .entry(component.to_string())
+                .or_insert_with(|| format!("{folder}/"));
+        }
+    }
+
+    let mut reported: HashSet<(&str, u32, &ModuleName)> = HashSet::new();
+    for site in imports {
+        let Some(&source) = source_of_file.get(site.file.as_str()) else {
+            continue;
+        };
+        let (target, missing) = resolve_site(&mut graph, &folders, site, python);
+        if let Some(found) = missing
+            && reported.insert((site.file.as_str(), site.statement, &site.module))
+        {
             diagnostics.push(
                 Diagnostic::warning(
                     LOCAL_MODULE_NOT_FOUND,
                     format!(
-                        "`{}` is not a module of this project (found `{found_name}`)",
+                        "`{}` is not a module of this project (found `{found}`)",
                         site.module
                     ),
                 )
                 .with_file(site.file.clone())
                 .at(site.line, site.column),
             );
-            return index;
+        }
+        graph.graph.add_edge(source, target, site.clone());
+        graph.targets.insert(site.clone(), target);
+    }
+    graph
+}
+
+/// Finds or adds the node an import resolves to, in the order the module documentation gives.
+/// The second value is the part that was found when the project has the top-level name but
+/// not the whole module (reported as [`LOCAL_MODULE_NOT_FOUND`]).
+fn resolve_site(
+    graph: &mut ModuleGraph,
+    folders: &Folders,
+    site: &ImportSite,
+    python: PythonVersion,
+) -> (NodeIndex, Option<String>) {
+    let top = site.module.top_level();
+    if !stdlib::is_never_shadowed(python, top) {
+        if let Some(folder) = folders.script_folder(&site.file) {
+            let mut parts: Vec<&str> = site.module.components().collect();
+            let wanted = parts.len();
+            parts.extend(site.member.as_deref());
+            if let Some((matched, index)) = folders.find(folder, &parts) {
+                let missing = (matched < wanted).then(|| {
+                    let found = parts[..matched].join(".");
+                    if folder.is_empty() {
+                        found
+                    } else {
+                        format!("{found}` in `{folder}/")
+                    }
+                });
+                return (index, missing);
+            }
+        }
+        if graph.project_node(top).is_some() {
+            if let Some(index) = graph.local_target_of(site) {
+                return (index, None);
+            }
+            // The top level is ours but the submodule is not there: report the longest part
+            // that exists, so the user sees which file or folder is missing.
+            let found = site
+                .module
+                .ancestors()
+                .find_map(|m| graph.project_node(m.as_str()).map(|i| (m, i)));
+            if let Some((found_name, index)) = found {
+                return (index, Some(found_name.to_string()));
+            }
         }
     }
-    let kind = if ruff_python_stdlib::sys::is_known_standard_library(python.minor, top) {
+    let kind = if stdlib::is_stdlib(python, &site.module) {
         NodeKind::Stdlib
     } else {
         NodeKind::External
     };
-    graph.add(site.module.to_string(), kind)
+    (graph.add_imported(site.module.to_string(), kind), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::walk::SourceKind;
+
+    const PY311: PythonVersion = PythonVersion {
+        major: 3,
+        minor: 11,
+    };
+
+    fn file(rel: &str, module: Option<&str>) -> SourceFile {
+        SourceFile {
+            path: PathBuf::from(rel),
+            rel: rel.to_string(),
+            kind: SourceKind::Python,
+            module: module.and_then(ModuleName::new),
+            is_package: rel.ends_with("__init__.py"),
+        }
+    }
+
+    fn site(file: &str, line: u32, module: &str, member: Option<&str>) -> ImportSite {
+        ImportSite {
+            module: ModuleName::new(module).unwrap(),
+            member: member.map(str::to_string),
+            file: file.to_string(),
+            line,
+            column: 1,
+            cell: None,
+            context: BTreeSet::new(),
+            conditions: Vec::new(),
+            relative: None,
+            statement: line,
+        }
+    }
+
+    fn root() -> Vec<ImportRoot> {
+        vec![ImportRoot {
+            rel: String::new(),
+            path: PathBuf::from("/p"),
+        }]
+    }
+
+    // Regression: after `import http`, `from http.cookies import SimpleCookie` was taken for a
+    // missing project module (`local-module-not-found ... (found http)`) and then resolved as
+    // external (`unresolved-import http.cookies`).
+    #[test]
+    fn a_stdlib_parent_in_the_graph_does_not_make_its_submodules_local() {
+        let files = [file("app.py", Some("app"))];
+        let imports = [
+            site("app.py", 1, "http", None),
+            site("app.py", 2, "http.cookies", Some("SimpleCookie")),
+            site("app.py", 3, "sqlalchemy", None),
+            site("app.py", 4, "sqlalchemy.orm", Some("Session")),
+        ];
+        let mut diagnostics = Vec::new();
+        let graph = build(&files, &[], &root(), &imports, PY311, &mut diagnostics);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let classes: Vec<ImportClass> = imports.iter().map(|s| graph.class_of(s)).collect();
+        use ImportClass::{External, Stdlib};
+        assert_eq!(classes, [Stdlib, Stdlib, External, External]);
+    }
+
+    #[test]
+    fn a_missing_project_submodule_is_reported_once_per_statement_and_stays_local() {
+        let files = [
+            file("pkg/__init__.py", Some("pkg")),
+            file("app.py", Some("app")),
+        ];
+        let mut a = site("app.py", 1, "pkg.missing", Some("a"));
+        let mut b = site("app.py", 1, "pkg.missing", Some("b"));
+        (a.column, b.column) = (25, 28);
+        let mut diagnostics = Vec::new();
+        let graph = build(
+            &files,
+            &[],
+            &root(),
+            &[a.clone(), b.clone()],
+            PY311,
+            &mut diagnostics,
+        );
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].code, LOCAL_MODULE_NOT_FOUND);
+        assert_eq!(graph.class_of(&a), ImportClass::Local);
+        assert_eq!(graph.class_of(&b), ImportClass::Local);
+    }
+
+    #[test]
+    fn a_script_outside_packages_imports_its_neighbours_first() {
+        let files = [
+            file("tools/train.py", Some("tools.train")),
+            file("tools/helpers.py", Some("tools.helpers")),
+            file("pkg/__init__.py", Some("pkg")),
+            file("pkg/cli.py", Some("pkg.cli")),
+            file("pkg/sibling.py", Some("pkg.sibling")),
+        ];
+        let from_script = site("tools/train.py", 1, "helpers", None);
+        let from_package = site("pkg/cli.py", 1, "sibling", None);
+        let mut diagnostics = Vec::new();
+        let imports = [from_script.clone(), from_package.clone()];
+        let graph = build(&files, &[], &root(), &imports, PY311, &mut diagnostics);
+        assert_eq!(graph.target(&from_script).unwrap().name, "tools.helpers");
+        assert_eq!(graph.class_of(&from_package), ImportClass::External);
+        assert_eq!(graph.project_path_named("sibling"), Some("pkg/sibling.py"));
+        assert_eq!(graph.project_path_named("tools"), Some("tools/"));
+    }
+
+    #[test]
+    fn an_extension_module_beats_a_source_file_of_the_same_name() {
+        let files = [file("fast.py", Some("fast")), file("app.py", Some("app"))];
+        let extensions = [ExtensionFile {
+            path: PathBuf::from("fast.abi3.so"),
+            rel: "fast.abi3.so".into(),
+            module: ModuleName::new("fast"),
+        }];
+        let import = site("app.py", 1, "fast", None);
+        let mut diagnostics = Vec::new();
+        let imports = [import.clone()];
+        let graph = build(
+            &files,
+            &extensions,
+            &root(),
+            &imports,
+            PY311,
+            &mut diagnostics,
+        );
+        assert_eq!(
+            graph.target(&import).unwrap().kind,
+            NodeKind::Compiled {
+                file: "fast.abi3.so".into()
+            }
+        );
+    }
 }

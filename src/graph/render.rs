@@ -39,7 +39,7 @@ pub struct GraphView {
 pub struct ViewNode {
     pub id: usize,
     pub name: String,
-    /// `local`, `namespace`, `script`, `stdlib` or `external`.
+    /// `local`, `namespace`, `script`, `binary_local`, `stdlib` or `external`.
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -108,6 +108,7 @@ pub fn view(graph: &ModuleGraph, options: &RenderOptions) -> Option<GraphView> {
                 NodeKind::Local { file } => ("local", Some(file.clone())),
                 NodeKind::Namespace => ("namespace", None),
                 NodeKind::Script { file } => ("script", Some(file.clone())),
+                NodeKind::Compiled { file } => ("binary_local", Some(file.clone())),
                 NodeKind::Stdlib => ("stdlib", None),
                 NodeKind::External => ("external", None),
             };

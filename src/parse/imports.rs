@@ -52,6 +52,9 @@ pub struct RawSite {
     pub module: ModuleName,
     pub member: Option<String>,
     pub offset: TextSize,
+    /// Where the statement (or call) that names it starts: every member of one
+    /// `from a import b, c` shares it.
+    pub statement: TextSize,
     pub context: BTreeSet<Context>,
     pub conditions: Vec<String>,
     pub relative: Option<String>,
@@ -117,6 +120,7 @@ impl<'a> Collector<'a> {
         module: ModuleName,
         member: Option<String>,
         offset: TextSize,
+        statement: TextSize,
         relative: Option<String>,
         dynamic: bool,
     ) {
@@ -132,6 +136,7 @@ impl<'a> Collector<'a> {
             module,
             member,
             offset,
+            statement,
             context,
             conditions: self.conditions.clone(),
             relative,
@@ -158,7 +163,7 @@ impl<'a> Collector<'a> {
         for alias in &import.names {
             // An empty or broken name comes from error recovery, already a syntax error.
             if let Some(module) = ModuleName::new(alias.name.as_str()) {
-                self.site(module, None, alias.start(), None, false);
+                self.site(module, None, alias.start(), import.start(), None, false);
             }
         }
     }
@@ -188,7 +193,14 @@ impl<'a> Collector<'a> {
                 _ if crate::names::is_identifier(name) => Some(name.to_string()),
                 _ => continue,
             };
-            self.site(base.clone(), member, alias.start(), relative.clone(), false);
+            self.site(
+                base.clone(),
+                member,
+                alias.start(),
+                import.start(),
+                relative.clone(),
+                false,
+            );
         }
     }
 
@@ -277,7 +289,7 @@ impl<'a> Collector<'a> {
             DynamicKind::DunderImport => self.dunder_import_target(name, anchor, offset),
         };
         if let Some((module, relative)) = resolved {
-            self.site(module, None, offset, relative, true);
+            self.site(module, None, offset, call.start(), relative, true);
         }
     }
 

@@ -86,6 +86,12 @@ pub struct ImportSite {
     /// The import as written when it was relative, such as `..a`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relative: Option<String>,
+    /// The byte offset, in the file's source, of the statement (or call) that names it: the
+    /// members of one `from a import b, c` share it, so diagnostics can be given once per
+    /// statement. Not part of any output.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub statement: u32,
 }
 
 impl Ord for ImportSite {

@@ -232,6 +232,7 @@ fn collect(
             context: site.context,
             conditions: site.conditions,
             relative: site.relative,
+            statement: site.statement.to_u32(),
         });
     }
     for problem in collector.problems {

@@ -208,13 +208,28 @@ fn read_listing(dir: &Path) -> Listing {
 }
 
 /// The module name of an extension module file: `fast` for `fast.cpython-311-x86_64-linux-gnu.so`,
-/// `fast.abi3.so`, `fast.so` or `fast.pyd`.
+/// `fast.abi3.so`, `fast.so`, `fast.pyd` or `fast.cp311-win_amd64.pyd`. CPython's `FileFinder`
+/// looks for `NAME` + each suffix of `importlib.machinery.EXTENSION_SUFFIXES`, so a name with
+/// any other dot in it (`fast.old.so`, `libfoo.so.1`) is no module.
 pub fn extension_stem(file_name: &str) -> Option<&str> {
     let base = file_name
         .strip_suffix(".so")
         .or_else(|| file_name.strip_suffix(".pyd"))?;
-    let stem = base.split('.').next()?;
+    let stem = match base.split_once('.') {
+        None => base,
+        Some((stem, tag)) if is_abi_tag(tag) => stem,
+        Some(_) => return None,
+    };
     crate::names::is_identifier(stem).then_some(stem)
+}
+
+/// `abi3`, `cpython-311-x86_64-linux-gnu`, `cp311-win_amd64`, `pypy310-pp73-x86_64-linux-gnu`.
+fn is_abi_tag(tag: &str) -> bool {
+    !tag.contains('.')
+        && (tag == "abi3"
+            || tag.starts_with("cpython-")
+            || tag.starts_with("cp3")
+            || tag.starts_with("pypy"))
 }
 
 #[cfg(test)]
@@ -335,6 +350,9 @@ mod tests {
         assert_eq!(extension_stem("a.pyd"), Some("a"));
         assert_eq!(extension_stem("a.cp311-win_amd64.pyd"), Some("a"));
         assert_eq!(extension_stem("liba-1.so"), None);
+        assert_eq!(extension_stem("a.so"), Some("a"));
+        assert_eq!(extension_stem("a.old.so"), None);
+        assert_eq!(extension_stem("liba.so.1"), None);
         assert_eq!(extension_stem("a.py"), None);
     }
 }

@@ -8,6 +8,7 @@
 //! (a `.so` dropped into site-packages, a module on a `.pth` path).
 
 pub mod finder;
+pub mod stdlib;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

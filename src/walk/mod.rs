@@ -1,4 +1,4 @@
-//! walk: the project's Python files and notebooks.
+//! walk: the project's Python files and notebooks, and the extension modules built among them.
 //!
 //! Honours `.gitignore`, `.ignore` and `.git/info/exclude` (the `ignore` crate, inside and
 //! outside a git repository), skips virtual environments (any folder holding `pyvenv.cfg` or
@@ -48,7 +48,7 @@ pub use problems::{INVALID_IGNORE_FILE, SYMLINK_LOOP, UNREADABLE_PATH};
 pub use roots::{IMPORT_ROOT_MISSING, IMPORT_ROOT_OUTSIDE_PROJECT};
 pub use rules::{NON_UTF8_PATH, SYMLINK_OUTSIDE_PROJECT};
 
-use rules::{EntryKind, Rules, source_kind_of};
+use rules::{EntryKind, Rules, is_extension_module, source_kind_of};
 
 pub const INVALID_EXCLUDE: Code = Code("invalid-exclude");
 
@@ -82,10 +82,23 @@ pub struct ImportRoot {
     pub path: PathBuf,
 }
 
+/// A compiled extension module in the project (built in place, as `setup.py build_ext
+/// --inplace` or `pip install -e` leave them): never parsed, never packed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtensionFile {
+    pub path: PathBuf,
+    /// Relative to the project folder, forward slashes.
+    pub rel: String,
+    /// Its module name under the import root that holds it, as for [`SourceFile::module`].
+    pub module: Option<ModuleName>,
+}
+
 #[derive(Debug, Default)]
 pub struct Walk {
     /// Sorted by `rel`.
     pub files: Vec<SourceFile>,
+    /// Sorted by `rel`.
+    pub extensions: Vec<ExtensionFile>,
     /// Most specific first.
     pub roots: Vec<ImportRoot>,
     pub diagnostics: Vec<Diagnostic>,
@@ -139,9 +152,20 @@ pub fn walk(settings: &ScanSettings) -> Walk {
             }
         })
         .collect();
+    let mut extensions: Vec<ExtensionFile> = found
+        .extensions
+        .into_iter()
+        .map(|(path, rel)| ExtensionFile {
+            module: roots::extension_module_of(&rel, &roots),
+            path,
+            rel,
+        })
+        .collect();
+    extensions.sort_by(|a, b| a.rel.cmp(&b.rel));
     crate::diagnostic::sort(&mut diagnostics);
     Walk {
         files,
+        extensions,
         roots,
         diagnostics,
     }
@@ -152,6 +176,8 @@ pub fn walk(settings: &ScanSettings) -> Walk {
 struct Found {
     /// Source files: path, rel, kind, whether the path itself is a symlink.
     files: Vec<(PathBuf, String, SourceKind, bool)>,
+    /// Extension modules: path, rel.
+    extensions: Vec<(PathBuf, String)>,
     /// `rel` of every symlink followed (folders and files).
     links: BTreeSet<String>,
     diagnostics: Vec<Diagnostic>,
@@ -198,6 +224,8 @@ fn record(root: &Path, result: Result<DirEntry, ignore::Error>, found: &mut Foun
         .filter(|_| is_file)
     {
         found.files.push((path, rel, kind, is_symlink));
+    } else if is_file && path.file_name().is_some_and(is_extension_module) {
+        found.extensions.push((path, rel));
     }
 }
 

@@ -107,6 +107,19 @@ pub(crate) fn module_of(
     (ModuleName::from_components(parts), is_package)
 }
 
+/// The module name of the extension module at `rel`: `pkg.fastops` for
+/// `pkg/fastops.cpython-311-x86_64-linux-gnu.so` under the project root.
+pub(crate) fn extension_module_of(rel: &str, roots: &[ImportRoot]) -> Option<ModuleName> {
+    let inside = roots
+        .iter()
+        .filter_map(|root| strip_root(rel, &root.rel))
+        .min_by_key(|inside| inside.len())?;
+    let mut parts: Vec<&str> = inside.split('/').collect();
+    let file = parts.pop()?;
+    parts.push(crate::resolve::finder::extension_stem(file)?);
+    ModuleName::from_components(parts)
+}
+
 /// `rel` with the root's folder removed, when the root holds it.
 fn strip_root<'a>(rel: &'a str, root: &str) -> Option<&'a str> {
     if root.is_empty() {
@@ -159,6 +172,19 @@ mod tests {
         assert_eq!(name("tools/run-me.py", &roots), (None, false));
         assert_eq!(name("my.tools/a.py", &roots), (None, false));
         assert_eq!(name("__init__.py", &roots), (None, true));
+    }
+
+    #[test]
+    fn extension_modules_are_named_like_the_module_they_define() {
+        let roots = roots(&["src", ""]);
+        let named = |rel| extension_module_of(rel, &roots).map(String::from);
+        assert_eq!(
+            named("src/pkg/fastops.cpython-311-x86_64-linux-gnu.so"),
+            Some("pkg.fastops".into())
+        );
+        assert_eq!(named("fastops.abi3.so"), Some("fastops".into()));
+        assert_eq!(named("lib/fastops.pyd"), Some("lib.fastops".into()));
+        assert_eq!(named("my-lib/fastops.so"), None);
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! Which folders and files the walk leaves out, beyond what `.gitignore` says.
 //!
+//! Files kept: `.py` and `.ipynb` sources, and compiled extension modules (`*.so`, `*.pyd`
+//! named as CPython's `EXTENSION_SUFFIXES` are), which are never parsed but are the project's
+//! own `binary_local` modules when imported.
+//!
 //! Decided per entry from its name first (no I/O), then with at most three `stat` calls for a
 //! folder (`pyvenv.cfg`, `conda-meta`, `__init__.py`), and one `realpath` for a symlink.
 //!
@@ -85,7 +89,9 @@ impl Rules {
             return false;
         }
         match kind {
-            EntryKind::File if source_kind_of(name).is_none() => return false,
+            EntryKind::File if source_kind_of(name).is_none() && !is_extension_module(name) => {
+                return false;
+            }
             EntryKind::File => {}
             EntryKind::Folder if skipped_by_name(name) => return false,
             EntryKind::Folder => {}
@@ -196,6 +202,13 @@ pub(crate) fn source_kind_of(name: &OsStr) -> Option<super::SourceKind> {
     } else {
         None
     }
+}
+
+/// A compiled extension module (`fastops.cpython-311-x86_64-linux-gnu.so`, `fastops.abi3.so`,
+/// `fastops.so`, `fastops.pyd`): not parsed, but the project's own `binary_local` module.
+pub(crate) fn is_extension_module(name: &OsStr) -> bool {
+    name.to_str()
+        .is_some_and(|name| crate::resolve::finder::extension_stem(name).is_some())
 }
 
 fn skipped_by_name(name: &OsStr) -> bool {
