@@ -41,7 +41,7 @@ SKIP_DIRS = {
     ".eggs", ".mypy_cache", ".pytest_cache",
 }
 SKIP_FILES = {"setup.py"}
-PER_FILE_SECONDS = 60
+PER_FILE_SECONDS = 30
 
 
 def project_files(root: str) -> list[str]:
