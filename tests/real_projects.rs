@@ -163,10 +163,11 @@ fn check(name: &str) {
         for e in false_errors {
             writeln!(
                 problems,
-                "  {} {}: {} (CPython finds {})",
+                "  {} {}: {} (CPython finds it, {}: {})",
                 e["at"].as_str().unwrap(),
                 e["code"].as_str().unwrap(),
                 e["message"].as_str().unwrap(),
+                e["kind"].as_str().unwrap(),
                 e["cpython_finds"].as_str().unwrap()
             )
             .unwrap();

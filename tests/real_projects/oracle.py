@@ -299,6 +299,20 @@ def resolvable(python: str, project: str, asks: list[tuple[str, list[str]]]) -> 
     return json.loads(done.stdout)
 
 
+def origin_kind(origin, module, project, stdlib, site_packages, file) -> str:
+    """Where CPython found a module envscan called unresolved, to sort false errors by cause."""
+    real = os.path.realpath(origin) if os.path.isabs(origin) else origin
+    if module.split(".")[0] in sys.stdlib_module_names or any(real.startswith(p + os.sep) for p in stdlib):
+        return "stdlib"
+    if any(real.startswith(os.path.realpath(p) + os.sep) for p in site_packages):
+        return "installed"
+    if file and os.path.dirname(real) == os.path.dirname(os.path.join(project, file)):
+        return "beside the importing file"
+    if real.startswith(project + os.sep):
+        return "project, from a package root above the importing file"
+    return "elsewhere"
+
+
 def cmd_compare(args) -> None:
     from packaging.utils import canonicalize_name
 
@@ -400,6 +414,7 @@ def cmd_compare(args) -> None:
         item = {"code": d["code"], "at": where, "message": d["message"], "module": module}
         if origin:
             item["cpython_finds"] = origin
+            item["kind"] = origin_kind(origin, module, project, stdlib, imports["site_packages"], d.get("file"))
             false_errors.append(item)
         else:
             true_errors.append(item)
