@@ -246,34 +246,39 @@ def closure(seeds, dists, markers):
     return why, sorted(set(absent))
 
 
-def import_sites(project: str, module: str) -> list[str]:
-    """Import statements in the project's files that load `module` (or a parent or child of
-    it), as FILE:LINE, found by reading the text, not by running it."""
-    sites = []
+def project_imports(project: str) -> list[tuple[str, str]]:
+    """Every import statement in the project's files, as (module, FILE:LINE), read with `ast`
+    (not run): `import a.b`, `from a import b` (as `a` and `a.b`), and literal
+    `importlib.import_module("x")` / `__import__("x")`. Relative imports are the project's own."""
+    import ast
+
+    found = []
     for path in project_files(project):
         try:
-            lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
-        except OSError:
+            with open(path, "rb") as f:
+                tree = ast.parse(f.read(), filename=path)
+        except (OSError, SyntaxError, ValueError):
             continue
-        for number, line in enumerate(lines, 1):
-            s = line.strip()
+        where = os.path.relpath(path, project)
+        for node in ast.walk(tree):
             names = []
-            if s.startswith("import "):
-                names = [part.split()[0] for part in s[7:].split(",") if part.split()]
-            elif s.startswith("from ") and " import " in s:
-                head = s[5:].split(" import ")[0].strip()
-                if not head.startswith("."):
-                    names = [head]
-                    # `from google import protobuf`
-                    tail = s.split(" import ", 1)[1].strip("() \\")
-                    names += [f"{head}.{t.split()[0]}" for t in tail.split(",") if t.split()]
-            for quote in ('"', "'"):
-                for call in ("import_module(", "__import__("):
-                    if f"{call}{quote}" in s:
-                        names.append(s.split(f"{call}{quote}", 1)[1].split(quote)[0])
-            if any(n == module or n.startswith(module + ".") or module.startswith(n + ".") for n in names):
-                sites.append(f"{os.path.relpath(path, project)}:{number}")
-    return sites
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+                  and isinstance(node.args[0].value, str)):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if called in ("import_module", "__import__"):
+                    names = [node.args[0].value]
+            found += [(name, f"{where}:{node.lineno}") for name in names]
+    return found
+
+
+def import_sites(imports: list[tuple[str, str]], module: str) -> list[str]:
+    """The sites among `imports` that load `module` (importing a child loads it too)."""
+    return [site for name, site in imports if name == module or name.startswith(module + ".")]
 
 
 FIND_SPEC = r"""
@@ -359,16 +364,22 @@ def cmd_compare(args) -> None:
         importers = sorted({imports["importers"].get(m, "?") for m in modules})
         missing[name] = {"why": needed[name], "modules": modules[:5], "first_imported_by": importers[:5]}
 
-    # Extras: justified when the project's text imports a module envscan says comes from it
+    # Extras: justified when the project's code imports a module envscan says comes from it
     # (a site the runtime oracle did not execute: inside a function, under a guard, in a file
     # that failed to import or that it does not run), or when such a distribution requires it.
     extra_names = sorted(set(locked) - set(needed))
+    statements = project_imports(project)
     seeds = {}
     sites_of = {}
+    # ... and only through a module CPython loads from that distribution's files.
+    asked = sorted({m for n in extra_names for m in locked[n].get("imported_as", [])})
+    origins = resolvable(imports["python"], project, [(m, []) for m in asked]) if asked else {}
     for name in extra_names:
         sites = []
         for module in locked[name].get("imported_as", []):
-            sites += import_sites(project, module)
+            origin = origins.get(f"{module}\0")
+            if origin and files.get(os.path.realpath(origin)) == name:
+                sites += import_sites(statements, module)
         if sites:
             seeds[name] = set()
             sites_of[name] = sorted(set(sites))
