@@ -25,7 +25,7 @@
 //! Each output therefore records the set it belongs to (`crate::outputs::SetMarks`), the next
 //! run detects a mixed set and rewrites it, and [`OutputSet::commit`] first removes the
 //! `.envscan-XXXXXX.tmp` files a killed run left in the output folders (regular files only,
-//! older than the set).
+//! older than the set, and not locked: a live writer holds a `flock` on its own).
 //!
 //! [`ProjectLock`] serialises envscan runs on one project: two `envscan lock` started at the
 //! same moment take turns, the second printing "waiting for lock on ..." on stderr. On Unix the
@@ -263,6 +263,9 @@ fn stage(item: &Pending<'_>) -> Result<NamedTempFile, OutputError> {
     #[cfg(unix)]
     builder.permissions(new_file_mode);
     let mut temp = builder.tempfile_in(folder).map_err(folder_error)?;
+    // Held until the file is renamed and closed: marks it as a live run's to the cleaner.
+    // Best effort (some file systems have no locks; the age check still applies).
+    let _ = temp.as_file().try_lock();
     temp.write_all(item.bytes).map_err(folder_error)?;
     temp.as_file().sync_all().map_err(folder_error)?;
     if item.existed
@@ -310,8 +313,13 @@ fn is_temp_name(name: &str) -> bool {
 }
 
 /// Removes the temporary files a killed run left in `folder`: regular files (links and
-/// anything else are left alone) named like ours and last changed before `before`.
+/// anything else are left alone) named like ours, last changed before `before`, and not
+/// locked. A live writer holds an exclusive `flock` on its temporary file from the moment it
+/// makes it (see [`stage`]); the kernel drops that lock when the process dies, however it dies,
+/// so a lock that can be taken marks a dead run's file, and another run's file in progress is
+/// never removed.
 fn remove_stale_temp_files(folder: &Path, before: SystemTime) {
+    use std::os::unix::fs::OpenOptionsExt;
     let Ok(listing) = std::fs::read_dir(folder) else {
         return;
     };
@@ -319,11 +327,22 @@ fn remove_stale_temp_files(folder: &Path, before: SystemTime) {
         if !entry.file_name().to_str().is_some_and(is_temp_name) {
             continue;
         }
-        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+        let path = entry.path();
+        let Ok(file) = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+        else {
             continue;
         };
-        if meta.is_file() && meta.modified().is_ok_and(|m| m < before) {
-            let _ = std::fs::remove_file(entry.path());
+        let Ok(meta) = file.metadata() else {
+            continue;
+        };
+        if meta.is_file()
+            && meta.modified().is_ok_and(|m| m < before)
+            && file.try_lock().is_ok()
+        {
+            let _ = std::fs::remove_file(&path);
         }
     }
 }
