@@ -215,6 +215,35 @@ pub fn check_project_relative(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a `--lock` path: the user's own choice, so it may leave the project, lexically or
+/// absolutely; but a folder link on the way that the repository carries (`deploy ->
+/// ~/.ssh`) must not take the write out of the project. Each existing folder on the way that
+/// is a link and lies inside the project must resolve inside it.
+pub fn check_no_link_leads_out(root: &Path, path: &Path) -> Result<(), String> {
+    let full = root.join(path);
+    let mut folder = PathBuf::new();
+    for component in full.parent().unwrap_or(Path::new("")).components() {
+        folder.push(component);
+        let inside = std::fs::canonicalize(folder.parent().unwrap_or(Path::new("/")))
+            .is_ok_and(|p| p.starts_with(root));
+        let is_link = std::fs::symlink_metadata(&folder).is_ok_and(|m| m.file_type().is_symlink());
+        if inside && is_link {
+            match std::fs::canonicalize(&folder) {
+                Ok(real) if real.starts_with(root) => {}
+                Ok(real) => {
+                    return Err(format!(
+                        "{} is a link in the project leading outside it (to {})",
+                        folder.display(),
+                        real.display()
+                    ));
+                }
+                Err(_) => return Err(format!("{} is a dangling link", folder.display())),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks that the folders on the way to a configured output, as far as they exist, resolve
 /// inside the project (a folder link `out -> /elsewhere` in the repository is refused).
 pub fn check_stays_inside(root: &Path, relative: &Path) -> Result<(), String> {

@@ -162,6 +162,8 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
 /// the repository and must stay inside the project, through no folder link leading out.
 fn lock_path(args: &LockArgs, analysis: &Analysis) -> anyhow::Result<PathBuf> {
     if let Some(flag) = &args.lock {
+        outputs::check_no_link_leads_out(&analysis.project.root, flag)
+            .map_err(|why| anyhow::anyhow!("--lock: {why}"))?;
         return Ok(flag.clone());
     }
     let Some(configured) = &analysis.project.config.lock else {

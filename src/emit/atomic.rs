@@ -338,10 +338,7 @@ fn remove_stale_temp_files(folder: &Path, before: SystemTime) {
         let Ok(meta) = file.metadata() else {
             continue;
         };
-        if meta.is_file()
-            && meta.modified().is_ok_and(|m| m < before)
-            && file.try_lock().is_ok()
-        {
+        if meta.is_file() && meta.modified().is_ok_and(|m| m < before) && file.try_lock().is_ok() {
             let _ = std::fs::remove_file(&path);
         }
     }

@@ -606,3 +606,27 @@ fn a_missing_member_of_the_set_is_reported_as_mixed() {
         .assert_stderr_contains("outputs-mixed");
     assert_one_set(&sb.project);
 }
+
+#[test]
+fn flag_lock_through_a_folder_link_the_repository_carries_is_refused() {
+    // `envscan lock --lock deploy/pylock.toml` in a clone where `deploy -> ../outside`: the
+    // flag is the user's, the link is the repository's. Invariant: exit 2 naming `--lock`,
+    // outside unchanged.
+    let sb = Sandbox::new();
+    sb.symlink("../outside", "deploy");
+    lock(&sb, &["--lock", "deploy/pylock.toml"])
+        .assert_exit(2)
+        .assert_stderr_contains("--lock");
+    sb.assert_outside_unchanged();
+}
+
+#[test]
+fn flag_lock_through_a_folder_link_that_stays_inside_is_allowed() {
+    // `deploy -> build/deploy` inside the project is fine. Invariant: exit 0, the set lands in
+    // build/deploy.
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.project.join("build/deploy")).unwrap();
+    sb.symlink("build/deploy", "deploy");
+    lock(&sb, &["--lock", "deploy/pylock.envscan.toml"]).assert_exit(0);
+    assert_one_set(&sb.project.join("build/deploy"));
+}
