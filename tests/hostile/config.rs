@@ -236,10 +236,10 @@ fn a_list_of_the_wrong_element_type_stops_the_run() {
 
 #[test]
 fn a_huge_exclude_list_is_handled_within_limits() {
-    // 100,000 excludes (3 MB, under the config cap). Invariant: no panic, no rlimit signal,
+    // 3,000 excludes (90 kB, under the config cap). Invariant: no panic, no rlimit signal,
     // exit 0.
     let sb = Sandbox::new();
-    let globs: Vec<String> = (0..100_000).map(|i| format!("\"gen{i}/**\"")).collect();
+    let globs: Vec<String> = (0..3_000).map(|i| format!("\"gen{i}/**\"")).collect();
     pyproject(&sb, &format!("exclude = [{}]\n", globs.join(",")));
     lock(&sb, &[]).assert_exit(0);
 }
