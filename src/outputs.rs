@@ -146,29 +146,17 @@ impl SetMarks {
     /// Reads the marks of the outputs at these paths (through [`crate::fsread`]: a file that
     /// is not a regular one, or over the cap, counts as saying nothing).
     pub fn read(lock: &Path, conda: &Path, plan: &Path) -> Self {
-        let text =
-            |p: &Path| crate::fsread::read_to_string_capped(p, crate::fsread::cap::OUTPUT).ok();
-        let lock = text(lock).and_then(|t| {
-            let table: toml::Table = toml::from_str(&t).ok()?;
-            let tool = table.get("tool")?.get("envscan")?;
-            Some((
-                tool.get("output-set")?.as_str()?.to_string(),
-                tool.get("cache-key")?.as_str()?.to_string(),
-            ))
-        });
-        let conda = text(conda).and_then(|t| {
-            t.lines()
-                .take(4)
-                .find_map(|l| l.strip_prefix(CONDA_MARK).map(str::to_string))
-        });
-        let plan = text(plan).and_then(|t| {
-            let value: serde_json::Value = serde_json::from_str(&t).ok()?;
-            Some((
-                value.get("output_set")?.as_str()?.to_string(),
-                value.get("cache_key")?.as_str()?.to_string(),
-            ))
-        });
-        SetMarks { lock, conda, plan }
+        SetMarks {
+            lock: lock_marks(lock),
+            conda: conda_mark(conda),
+            plan: read_output(plan).and_then(|t| {
+                let value: serde_json::Value = serde_json::from_str(&t).ok()?;
+                Some((
+                    value.get("output_set")?.as_str()?.to_string(),
+                    value.get("cache_key")?.as_str()?.to_string(),
+                ))
+            }),
+        }
     }
 
     /// True when the three files exist but do not all come from one run.
@@ -181,6 +169,28 @@ impl SetMarks {
             _ => true,
         }
     }
+}
+
+fn read_output(path: &Path) -> Option<String> {
+    crate::fsread::read_to_string_capped(path, crate::fsread::cap::OUTPUT).ok()
+}
+
+/// The (output set, cache key) a lock records.
+pub fn lock_marks(path: &Path) -> Option<(String, String)> {
+    let table: toml::Table = toml::from_str(&read_output(path)?).ok()?;
+    let tool = table.get("tool")?.get("envscan")?;
+    Some((
+        tool.get("output-set")?.as_str()?.to_string(),
+        tool.get("cache-key")?.as_str()?.to_string(),
+    ))
+}
+
+/// The cache key a conda file records.
+pub fn conda_mark(path: &Path) -> Option<String> {
+    read_output(path)?
+        .lines()
+        .take(4)
+        .find_map(|l| l.strip_prefix(CONDA_MARK).map(str::to_string))
 }
 
 /// Checks a lock path from the project's own configuration: relative, and not leaving the

@@ -244,7 +244,11 @@ fn read_tool_config(
             Ok(false) => {
                 let mut d = Diagnostic::warning(
                     CONFIG_UNKNOWN_KEY,
-                    format!("unknown key `{key}` in [tool.envscan]; it is ignored"),
+                    // Escaped: a key can hold terminal control sequences.
+                    format!(
+                        "unknown key `{}` in [tool.envscan]; it is ignored",
+                        key.escape_debug()
+                    ),
                 )
                 .with_file("pyproject.toml");
                 if let Some(line) = line {

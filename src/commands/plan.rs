@@ -8,13 +8,23 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use std::path::Path;
+
 use crate::ExitStatus;
 use crate::cli::{GlobalArgs, PlanArgs};
+use crate::commands::lock::OUTPUTS_MIXED;
+use crate::diagnostic::Diagnostic;
 use crate::emit::dockerfile;
+use crate::emit::plan::{BuildPlan, Step};
 use crate::emit::plan_check::{read_manifest, read_plan};
+use crate::output;
+use crate::outputs::{conda_mark, lock_marks};
 
-pub fn run(args: &PlanArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+pub fn run(args: &PlanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let plan = read_plan(&args.plan)?;
+    if let Some(d) = mixed_set(&plan, &args.plan) {
+        output::print_diagnostics(&[d], global)?;
+    }
     let mut stdout = std::io::stdout().lock();
     if !args.dockerfile {
         write!(stdout, "{}", plan.render()?)?;
@@ -30,4 +40,47 @@ pub fn run(args: &PlanArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
     };
     write!(stdout, "{}", dockerfile::render(&plan, &archives))?;
     Ok(ExitStatus::Success)
+}
+
+/// The conda file and lock the plan names, beside it, when they are not from the plan's run
+/// (a run killed between two renames): the image would not be what the plan describes.
+fn mixed_set(plan: &BuildPlan, path: &Path) -> Option<Diagnostic> {
+    if plan.output_set.is_empty() {
+        return None; // written before plans recorded their set
+    }
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let mut stale = Vec::new();
+    for step in &plan.steps {
+        match step {
+            Step::CreateEnv { file, .. } => {
+                if conda_mark(&folder.join(file)).as_deref() != Some(plan.cache_key.as_str()) {
+                    stale.push(file.clone());
+                }
+            }
+            Step::InstallLock { file, .. } => {
+                let marks = lock_marks(&folder.join(file));
+                if marks.as_ref().map(|(set, _)| set.as_str()) != Some(plan.output_set.as_str()) {
+                    stale.push(file.clone());
+                }
+            }
+            Step::Unpack { .. }
+            | Step::SetEnv { .. }
+            | Step::Workdir { .. }
+            | Step::Entrypoint { .. } => {}
+        }
+    }
+    if stale.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::warning(
+            OUTPUTS_MIXED,
+            format!(
+                "{} not written with this plan (an interrupted `envscan lock`?)",
+                stale.join(" and ")
+            ),
+        )
+        .with_file(path.display().to_string())
+        .with_hint("run `envscan lock` to rewrite all three"),
+    )
 }

@@ -739,3 +739,16 @@ fn a_manifest_archive_name_with_a_newline_is_refused() {
     out.assert_exit(2)
         .assert_stderr_contains("archives[0].archive");
 }
+
+#[test]
+fn an_unknown_key_holding_terminal_escapes_is_printed_escaped() {
+    // `"\u001b]0;pwned\u0007\u001b[2J" = 1`: a key that would retitle and clear the terminal
+    // when echoed raw. Invariant: exit 0 (a warning), no ESC or BEL byte in the output.
+    let sb = Sandbox::new();
+    pyproject(&sb, "\"\\u001b]0;pwned\\u0007\\u001b[2J\" = 1\n");
+    let out = lock(&sb, &[]);
+    out.assert_exit(0)
+        .assert_stderr_contains("unknown key")
+        .assert_never_says("\u{1b}")
+        .assert_never_says("\u{7}");
+}

@@ -630,3 +630,21 @@ fn flag_lock_through_a_folder_link_that_stays_inside_is_allowed() {
     lock(&sb, &["--lock", "deploy/pylock.envscan.toml"]).assert_exit(0);
     assert_one_set(&sb.project.join("build/deploy"));
 }
+
+#[test]
+fn plan_warns_when_the_conda_file_beside_it_is_from_another_run() {
+    // A kill between renames left the conda file of one run beside the plan of another: the
+    // Dockerfile would build something else than the plan says. Invariant: `plan --dockerfile`
+    // still renders (exit 0) and warns `outputs-mixed` naming the conda file.
+    let sb = Sandbox::new();
+    lock(&sb, &["--base-image", "ubuntu:22.04"]).assert_exit(0);
+    let old_conda = std::fs::read(sb.project.join(CONDA)).unwrap();
+    lock(&sb, &["--base-image", "ubuntu:24.04"]).assert_exit(0);
+    let clean = sb.run(&["plan", "--dockerfile"]);
+    clean.assert_exit(0).assert_never_says("outputs-mixed");
+    std::fs::write(sb.project.join(CONDA), old_conda).unwrap();
+    sb.run(&["plan", "--dockerfile"])
+        .assert_exit(0)
+        .assert_stderr_contains("outputs-mixed")
+        .assert_stderr_contains(CONDA);
+}
