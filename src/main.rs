@@ -3,6 +3,14 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // A full disk played by RLIMIT_FSIZE (or a quota) must be a write error naming the file,
+    // which the output writer handles (nothing partial, old outputs intact), not SIGXFSZ
+    // killing the process midway. SIG_IGN is inherited by nothing envscan starts that matters.
+    // SAFETY: setting a signal's disposition to SIG_IGN at start-up, before any thread exists.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = envscan::cli::Cli::parse();
     match envscan::run(cli) {
         Ok(status) => status.into(),

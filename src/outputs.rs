@@ -16,6 +16,7 @@ use crate::emit::conda::CondaEnvironment;
 use crate::emit::plan::{
     self, APP_ROOT, BuildPlan, Installer, LocalSource as PlanSource, PlanWarning, Step,
 };
+use crate::emit::plan_check;
 use crate::emit::pylock::{LockedFile, LockedPackage, Pylock};
 use crate::index::tags::{Libc, Os};
 use crate::index::{self, DEFAULT_INDEX_URL};
@@ -41,20 +42,40 @@ impl Outputs {
     }
 }
 
+/// A problem with what the outputs would hold or where they would go.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("--base-image: {0}")]
+    BaseImage(String),
+    #[error("the lock's file name: {0} (the build plan and Dockerfile name it)")]
+    LockName(String),
+    #[error("the build plan would not be valid: {0}: {1}")]
+    Plan(String, String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
 /// Renders every output. `lock_path` is relative to the project (or absolute).
+///
+/// Each of the three files records the set it belongs to (see [`SetMarks`]), so a set mixed
+/// by a run killed between two renames is detected by the next run, which rewrites it.
 pub fn render(
     analysis: &Analysis,
     lock_path: &Path,
     base_image: Option<&str>,
-) -> anyhow::Result<Outputs> {
+) -> Result<Outputs, RenderError> {
     let lock_path = analysis.project.root.join(lock_path);
     let folder = lock_path
         .parent()
         .map_or_else(|| analysis.project.root.clone(), Path::to_path_buf);
     let sources = sources::local_sources(analysis);
-    let (lock, installable) = render_lock(analysis, &sources)?;
+    let mut lock = render_lock(analysis, &sources);
+    let installable = lock.render_installable()?;
     let conda_env = render_conda(analysis);
-    let conda = conda_env.render();
+    let conda_plain = conda_env.render();
+    if let Some(image) = base_image {
+        plan_check::check_image_reference(image).map_err(RenderError::BaseImage)?;
+    }
     let base_image = base_image
         .or(analysis.project.config.base_image.as_deref())
         .unwrap_or(plan::DEFAULT_BASE_IMAGE);
@@ -62,29 +83,215 @@ pub fn render(
         || DEFAULT_LOCK.to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let plan = build_plan(
+    plan_check::check_file_name(&lock_name).map_err(RenderError::LockName)?;
+    let cache_key = plan::cache_key(base_image, &conda_plain, &installable);
+    let conda = mark_conda(&conda_plain, &cache_key);
+    lock.tool.cache_key.clone_from(&cache_key);
+    let mut build = build_plan(
         analysis,
         &sources,
         PlanInputs {
             base_image,
             lock_name: &lock_name,
             env_name: &conda_env.name,
-            conda_text: &conda,
-            lock_installable: &installable,
+            cache_key: &cache_key,
+            lock_has_packages: !lock.packages.is_empty(),
         },
-    )
-    .render()?;
+    );
+    build
+        .validate()
+        .map_err(|(field, message)| RenderError::Plan(field, message))?;
+    // The set's digest over all three as they would be without it.
+    let output_set = output_set_digest(&lock.render()?, &conda, &build.render()?);
+    lock.tool.output_set.clone_from(&output_set);
+    build.output_set = output_set;
     Ok(Outputs {
-        lock: (lock_path, lock),
+        lock: (lock_path, lock.render()?),
         conda: (folder.join(CONDA_FILE), conda),
-        plan: (folder.join(PLAN_FILE), plan),
+        plan: (folder.join(PLAN_FILE), build.render()?),
         sources,
     })
+}
+
+/// The comment line of the conda file that names its set.
+const CONDA_MARK: &str = "# envscan cache key: ";
+
+fn mark_conda(plain: &str, cache_key: &str) -> String {
+    match plain.split_once('\n') {
+        Some((first, rest)) => format!("{first}\n{CONDA_MARK}{cache_key}\n{rest}"),
+        None => format!("{CONDA_MARK}{cache_key}\n{plain}"),
+    }
+}
+
+fn output_set_digest(lock: &str, conda: &str, plan: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in [lock, conda, plan] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hex::encode(hasher.finalize())[..32].to_string()
+}
+
+/// What each output says about the set it was written with; `None` where a file is missing
+/// or does not say (written by an older envscan, or edited).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SetMarks {
+    pub lock: Option<(String, String)>,
+    pub conda: Option<String>,
+    pub plan: Option<(String, String)>,
+}
+
+impl SetMarks {
+    /// Reads the marks of the outputs at these paths (through [`crate::fsread`]: a file that
+    /// is not a regular one, or over the cap, counts as saying nothing).
+    pub fn read(lock: &Path, conda: &Path, plan: &Path) -> Self {
+        SetMarks {
+            lock: lock_marks(lock),
+            conda: conda_mark(conda),
+            plan: read_output(plan).and_then(|t| {
+                let value: serde_json::Value = serde_json::from_str(&t).ok()?;
+                Some((
+                    value.get("output_set")?.as_str()?.to_string(),
+                    value.get("cache_key")?.as_str()?.to_string(),
+                ))
+            }),
+        }
+    }
+
+    /// True when the three files exist but do not all come from one run.
+    pub fn mixed(&self) -> bool {
+        match (&self.lock, &self.conda, &self.plan) {
+            (Some((set, key)), Some(conda_key), Some((plan_set, plan_key))) => {
+                set != plan_set || key != conda_key || key != plan_key
+            }
+            (None, None, None) => false,
+            _ => true,
+        }
+    }
+}
+
+fn read_output(path: &Path) -> Option<String> {
+    crate::fsread::read_to_string_capped(path, crate::fsread::cap::OUTPUT).ok()
+}
+
+/// The (output set, cache key) a lock records.
+pub fn lock_marks(path: &Path) -> Option<(String, String)> {
+    let table: toml::Table = toml::from_str(&read_output(path)?).ok()?;
+    let tool = table.get("tool")?.get("envscan")?;
+    Some((
+        tool.get("output-set")?.as_str()?.to_string(),
+        tool.get("cache-key")?.as_str()?.to_string(),
+    ))
+}
+
+/// The cache key a conda file records.
+pub fn conda_mark(path: &Path) -> Option<String> {
+    read_output(path)?
+        .lines()
+        .take(4)
+        .find_map(|l| l.strip_prefix(CONDA_MARK).map(str::to_string))
+}
+
+/// Checks a lock path from the project's own configuration: relative, and not leaving the
+/// project by `..` (the folders on the way are checked against links at write time).
+pub fn check_project_relative(path: &Path) -> Result<(), String> {
+    use std::path::Component;
+    if path.as_os_str().is_empty() {
+        return Err("the path is empty".into());
+    }
+    let mut depth = 0usize;
+    for component in path.components() {
+        match component {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => {
+                return Err(format!(
+                    "{} leaves the project through `..`; the configuration may only name a path inside it",
+                    path.display()
+                ));
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(format!(
+                    "{} is absolute; the configuration may only name a path inside the project (use --lock for a path elsewhere)",
+                    path.display()
+                ));
+            }
+        }
+    }
+    if depth == 0 || path.file_name().is_none() {
+        return Err(format!("{} names no file", path.display()));
+    }
+    Ok(())
+}
+
+/// Checks a `--lock` path: the user's own choice, so it may leave the project, lexically or
+/// absolutely; but a folder link on the way that the repository carries (`deploy ->
+/// ~/.ssh`) must not take the write out of the project. Each existing folder on the way that
+/// is a link and lies inside the project must resolve inside it.
+pub fn check_no_link_leads_out(root: &Path, path: &Path) -> Result<(), String> {
+    let full = root.join(path);
+    let mut folder = PathBuf::new();
+    for component in full.parent().unwrap_or(Path::new("")).components() {
+        folder.push(component);
+        let inside = std::fs::canonicalize(folder.parent().unwrap_or(Path::new("/")))
+            .is_ok_and(|p| p.starts_with(root));
+        let is_link = std::fs::symlink_metadata(&folder).is_ok_and(|m| m.file_type().is_symlink());
+        if inside && is_link {
+            match std::fs::canonicalize(&folder) {
+                Ok(real) if real.starts_with(root) => {}
+                Ok(real) => {
+                    return Err(format!(
+                        "{} is a link in the project leading outside it (to {})",
+                        folder.display(),
+                        real.display()
+                    ));
+                }
+                Err(_) => return Err(format!("{} is a dangling link", folder.display())),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the folders on the way to a configured output, as far as they exist, resolve
+/// inside the project (a folder link `out -> /elsewhere` in the repository is refused).
+pub fn check_stays_inside(root: &Path, relative: &Path) -> Result<(), String> {
+    let mut folder = root.to_path_buf();
+    let parent = relative.parent().unwrap_or(Path::new(""));
+    for component in parent.components() {
+        folder.push(component);
+        match std::fs::canonicalize(&folder) {
+            Ok(real) if real.starts_with(root) => {}
+            Ok(real) => {
+                return Err(format!(
+                    "{} leads outside the project (to {})",
+                    folder.strip_prefix(root).unwrap_or(&folder).display(),
+                    real.display()
+                ));
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                if std::fs::symlink_metadata(&folder).is_ok() {
+                    return Err(format!(
+                        "{} is a dangling link",
+                        folder.strip_prefix(root).unwrap_or(&folder).display()
+                    ));
+                }
+                break; // made at write time, inside the project
+            }
+            Err(err) => return Err(format!("{}: {err}", folder.display())),
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "kebab-case")]
 struct ToolTable {
+    /// The digest of the set of outputs this lock was written with (see [`SetMarks`]).
+    output_set: String,
+    /// The build plan's cache key, which the conda file records too.
+    cache_key: String,
     python: PythonInfo,
     target_platform: String,
     /// False when something could not be verified.
@@ -130,8 +337,8 @@ struct UnresolvedInfo {
     suggestion: Option<String>,
 }
 
-/// The lock's text, and the part of it installers read (what the cache key covers).
-fn render_lock(analysis: &Analysis, sources: &[LocalSource]) -> anyhow::Result<(String, String)> {
+/// The lock, its set marks still empty.
+fn render_lock(analysis: &Analysis, sources: &[LocalSource]) -> Pylock<ToolTable> {
     let python = &analysis.env.python;
     let packages = analysis
         .packages
@@ -157,6 +364,8 @@ fn render_lock(analysis: &Analysis, sources: &[LocalSource]) -> anyhow::Result<(
         imports.insert(import.module.to_string(), provider);
     }
     let tool = ToolTable {
+        output_set: String::new(),
+        cache_key: String::new(),
         python: PythonInfo {
             version: python.version.clone(),
             implementation: python.implementation.clone(),
@@ -208,13 +417,12 @@ fn render_lock(analysis: &Analysis, sources: &[LocalSource]) -> anyhow::Result<(
             .collect(),
         warnings: lock_warnings(analysis),
     };
-    let lock = Pylock {
+    Pylock {
         requires_python: format!("=={}.{}.*", python.major, python.minor),
         environments: vec![environment_marker(&analysis.target)],
         packages,
         tool,
-    };
-    Ok((lock.render()?, lock.render_installable()?))
+    }
 }
 
 /// The analysis's own findings, which carry no machine-specific paths (environment
@@ -299,10 +507,12 @@ fn environment_marker(target: &index::TargetPlatform) -> String {
 
 fn render_conda(analysis: &Analysis) -> CondaEnvironment {
     let config = &analysis.project.config;
+    // A configured name was checked when the configuration was read; a folder's name can
+    // hold anything (`my proj`, `x$(id)`) and is made into a valid one.
     let name = config.name.clone().unwrap_or_else(|| {
         analysis.project.root.file_name().map_or_else(
             || "envscan".to_string(),
-            |n| n.to_string_lossy().into_owned(),
+            |n| plan_check::env_name_from_folder(&n.to_string_lossy()),
         )
     });
     let conda: Vec<(String, String)> = analysis
@@ -358,10 +568,11 @@ struct PlanInputs<'a> {
     lock_name: &'a str,
     /// The conda environment's name, as the conda file gives it.
     env_name: &'a str,
-    conda_text: &'a str,
-    /// The lock without `[tool.envscan]`, which records import lines and must not change the
-    /// cache key when only code moves.
-    lock_installable: &'a str,
+    /// Over the base image, the conda file and the lock without `[tool.envscan]` (which
+    /// records import lines and must not change the key when only code moves).
+    cache_key: &'a str,
+    /// Whether the lock has anything to install; without, the plan has no install step.
+    lock_has_packages: bool,
 }
 
 fn build_plan(analysis: &Analysis, sources: &[LocalSource], inputs: PlanInputs<'_>) -> BuildPlan {
@@ -369,21 +580,21 @@ fn build_plan(analysis: &Analysis, sources: &[LocalSource], inputs: PlanInputs<'
         base_image,
         lock_name,
         env_name,
-        conda_text,
-        lock_installable,
+        cache_key,
+        lock_has_packages,
     } = inputs;
     let config = &analysis.project.config;
     let env_name = env_name.to_string();
-    let mut steps = vec![
-        Step::CreateEnv {
-            file: CONDA_FILE.to_string(),
-            name: env_name,
-        },
-        Step::InstallLock {
+    let mut steps = vec![Step::CreateEnv {
+        file: CONDA_FILE.to_string(),
+        name: env_name,
+    }];
+    if lock_has_packages {
+        steps.push(Step::InstallLock {
             file: lock_name.to_string(),
             installer: Installer::Uv,
-        },
-    ];
+        });
+    }
     for source in sources {
         steps.push(Step::Unpack {
             source: source.name.clone(),
@@ -474,7 +685,8 @@ fn build_plan(analysis: &Analysis, sources: &[LocalSource], inputs: PlanInputs<'
         schema_version: plan::SCHEMA_VERSION,
         base_image: base_image.to_string(),
         python: analysis.env.python.version.clone(),
-        cache_key: plan::cache_key(base_image, conda_text, lock_installable),
+        cache_key: cache_key.to_string(),
+        output_set: String::new(),
         steps,
         local_sources: sources
             .iter()

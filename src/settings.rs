@@ -1,8 +1,12 @@
 //! Command-line flags and `[tool.envscan]` in `pyproject.toml`, merged into the settings each
 //! stage reads. Flags override the file; list options (`exclude`, `roots`) add to it.
 //!
-//! Unknown keys and values of the wrong type are diagnostics, not fatal errors: a typo in a
-//! config file should not stop a pre-commit hook, but it must not pass silently either.
+//! An unknown key is a warning (with its line and the known key it most likely meant): a typo
+//! should not stop a pre-commit hook, but must not pass silently either. A value of the wrong
+//! type, or one envscan cannot use safely (a lock path leaving the project, a base image or
+//! environment name that is not one), stops the run with [`ConfigError`]: the rest of the
+//! table (a private `index-url`) is never silently dropped. A `pyproject.toml` that is not a
+//! regular file, is over [`crate::fsread::cap::CONFIG`], is not UTF-8 or not TOML stops it too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,9 +52,9 @@ impl std::fmt::Display for PythonVersion {
     }
 }
 
-/// `[tool.envscan]` as written in `pyproject.toml`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "kebab-case", default)]
+/// `[tool.envscan]` as written in `pyproject.toml`; each key is read on its own, so one bad
+/// value is reported by name.
+#[derive(Debug, Default)]
 pub struct ToolConfig {
     pub exclude: Vec<String>,
     pub roots: Vec<String>,
@@ -119,7 +123,7 @@ impl Project {
             bail!("{} is not a folder", path.display());
         }
         let mut diagnostics = Vec::new();
-        let config = read_tool_config(&root, &mut diagnostics);
+        let config = read_tool_config(&root, &mut diagnostics)?;
         Ok(Self {
             root,
             config,
@@ -128,78 +132,222 @@ impl Project {
     }
 }
 
-fn read_tool_config(root: &Path, diagnostics: &mut Vec<Diagnostic>) -> ToolConfig {
-    let path = root.join("pyproject.toml");
-    let text = match fs_err::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return ToolConfig::default(),
-        Err(err) => {
-            diagnostics.push(
-                Diagnostic::error(CONFIG_INVALID, format!("cannot read pyproject.toml: {err}"))
-                    .with_file("pyproject.toml"),
-            );
-            return ToolConfig::default();
+/// A `[tool.envscan]` problem that stops the run: the configuration cannot be trusted to be
+/// what the user meant, so nothing is analysed with a part of it silently dropped.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Unreadable(#[from] crate::fsread::ReadError),
+    #[error("{}", list(.0))]
+    Invalid(Vec<ConfigProblem>),
+}
+
+/// One bad value in `pyproject.toml`, with the line it is on when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub key: String,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "pyproject.toml:{line}: ")?,
+            None => write!(f, "pyproject.toml: ")?,
         }
-    };
-    let document: toml::Table = match toml::from_str(&text) {
-        Ok(table) => table,
-        Err(err) => {
-            diagnostics.push(toml_diagnostic(
-                &text,
-                &err,
-                "pyproject.toml is not valid TOML",
-            ));
-            return ToolConfig::default();
-        }
-    };
-    let Some(section) = document
-        .get("tool")
-        .and_then(|tool| tool.get("envscan"))
-        .cloned()
-    else {
-        return ToolConfig::default();
-    };
-    let Some(table) = section.as_table() else {
-        diagnostics.push(
-            Diagnostic::error(CONFIG_INVALID, "[tool.envscan] must be a table")
-                .with_file("pyproject.toml"),
-        );
-        return ToolConfig::default();
-    };
-    for key in table.keys() {
-        if !KNOWN_KEYS.contains(&key.as_str()) {
-            diagnostics.push(
-                Diagnostic::warning(
-                    CONFIG_UNKNOWN_KEY,
-                    format!("unknown key `{key}` in [tool.envscan]"),
-                )
-                .with_file("pyproject.toml")
-                .with_hint(format!("known keys: {}", KNOWN_KEYS.join(", "))),
-            );
-        }
-    }
-    match ToolConfig::deserialize(section) {
-        Ok(config) => config,
-        Err(err) => {
-            diagnostics.push(
-                Diagnostic::error(CONFIG_INVALID, format!("[tool.envscan]: {}", err.message()))
-                    .with_file("pyproject.toml"),
-            );
-            ToolConfig::default()
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "[tool.envscan] {}: {}", self.key, self.message)
         }
     }
 }
 
-fn toml_diagnostic(text: &str, err: &toml::de::Error, what: &str) -> Diagnostic {
-    let mut diagnostic = Diagnostic::error(CONFIG_INVALID, format!("{what}: {}", err.message()))
-        .with_file("pyproject.toml");
-    if let Some(span) = err.span() {
-        let before = &text[..span.start.min(text.len())];
-        let line = before.matches('\n').count() as u32 + 1;
-        let column = (before.len() - before.rfind('\n').map_or(0, |i| i + 1)) as u32 + 1;
-        diagnostic = diagnostic.at(line, column);
+fn list(problems: &[ConfigProblem]) -> String {
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    lines.join("\n")
+}
+
+/// Only the key spans of `[tool.envscan]`, to give each problem its line.
+#[derive(Deserialize)]
+struct SpanDocument {
+    tool: Option<SpanTool>,
+}
+
+#[derive(Deserialize)]
+struct SpanTool {
+    envscan: Option<BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny>>,
+}
+
+fn line_of(text: &str, offset: usize) -> u32 {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u32
+        + 1
+}
+
+fn read_tool_config(
+    root: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<ToolConfig, ConfigError> {
+    let path = root.join("pyproject.toml");
+    let text = match crate::fsread::read_to_string_capped(&path, crate::fsread::cap::CONFIG) {
+        Ok(text) => text,
+        Err(err) if err.is_not_found() => return Ok(ToolConfig::default()),
+        Err(err) => return Err(err.into()),
+    };
+    let problem = |key: &str, line, message: String| ConfigProblem {
+        key: key.to_string(),
+        line,
+        message,
+    };
+    let document: toml::Table = toml::from_str(&text).map_err(|err| {
+        let line = err.span().map(|s| line_of(&text, s.start));
+        ConfigError::Invalid(vec![problem(
+            "",
+            line,
+            format!("not valid TOML: {}", err.message().trim()),
+        )])
+    })?;
+    let Some(section) = document.get("tool").and_then(|tool| tool.get("envscan")) else {
+        return Ok(ToolConfig::default());
+    };
+    let Some(table) = section.as_table() else {
+        return Err(ConfigError::Invalid(vec![problem(
+            "",
+            None,
+            "[tool.envscan] must be a table".into(),
+        )]));
+    };
+    let lines: BTreeMap<String, u32> = toml::from_str::<SpanDocument>(&text)
+        .ok()
+        .and_then(|d| d.tool)
+        .and_then(|t| t.envscan)
+        .map(|keys| {
+            keys.into_keys()
+                .map(|k| {
+                    let line = line_of(&text, k.span().start);
+                    (k.into_inner(), line)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut config = ToolConfig::default();
+    let mut problems = Vec::new();
+    for (key, value) in table {
+        let line = lines.get(key).copied();
+        let result = config.set(key, value.clone());
+        match result {
+            Ok(true) => {}
+            Ok(false) => {
+                let mut d = Diagnostic::warning(
+                    CONFIG_UNKNOWN_KEY,
+                    // Escaped: a key can hold terminal control sequences.
+                    format!(
+                        "unknown key `{}` in [tool.envscan]; it is ignored",
+                        key.escape_debug()
+                    ),
+                )
+                .with_file("pyproject.toml");
+                if let Some(line) = line {
+                    d = d.with_line(line);
+                }
+                d = match closest_key(key) {
+                    Some(known) => d.with_hint(format!("did you mean `{known}`?")),
+                    None => d.with_hint(format!("known keys: {}", KNOWN_KEYS.join(", "))),
+                };
+                diagnostics.push(d);
+            }
+            Err(message) => problems.push(problem(key, line, message)),
+        }
     }
-    diagnostic
+    for (key, message) in config.validate() {
+        let line = lines.get(key).copied();
+        problems.push(problem(key, line, message));
+    }
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigError::Invalid(problems))
+    }
+}
+
+/// The known key a mistyped one most likely meant (`index_url`, `exlude`).
+fn closest_key(key: &str) -> Option<&'static str> {
+    let normal = key.to_ascii_lowercase().replace('_', "-");
+    KNOWN_KEYS
+        .iter()
+        .map(|known| (strsim::levenshtein(&normal, known), *known))
+        .filter(|(distance, known)| *distance <= 2.max(known.len() / 4))
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// `value` as a `T`, or the message of why it is not one.
+fn typed<T: serde::de::DeserializeOwned>(value: toml::Value) -> Result<T, String> {
+    value
+        .try_into()
+        .map_err(|err: toml::de::Error| err.message().trim().to_string())
+}
+
+impl ToolConfig {
+    /// Sets the field `key` names; `Ok(false)` for a key envscan does not know.
+    fn set(&mut self, key: &str, value: toml::Value) -> Result<bool, String> {
+        match key {
+            "add" => self.add = typed(value)?,
+            "base-image" => self.base_image = Some(typed(value)?),
+            "classes" => self.classes = typed(value)?,
+            "entrypoint" => self.entrypoint = typed(value)?,
+            "exclude" => self.exclude = typed(value)?,
+            "extra-index-url" => self.extra_index_url = typed(value)?,
+            "ignore" => self.ignore = typed(value)?,
+            "import-names" => self.import_names = typed(value)?,
+            "index-url" => self.index_url = Some(typed(value)?),
+            "lock" => self.lock = Some(typed(value)?),
+            "max-file-size" => self.max_file_size = Some(typed(value)?),
+            "name" => self.name = Some(typed(value)?),
+            "python" => self.python = Some(typed(value)?),
+            "python-version" => self.python_version = Some(typed(value)?),
+            "roots" => self.roots = typed(value)?,
+            "target-platform" => self.target_platform = Some(typed(value)?),
+            "variables" => self.variables = typed(value)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Values of the right type that envscan still cannot use: each (key, why).
+    fn validate(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if let Some(lock) = &self.lock
+            && let Err(why) = crate::outputs::check_project_relative(Path::new(lock))
+        {
+            problems.push(("lock", why));
+        }
+        if let Some(image) = &self.base_image
+            && let Err(why) = crate::emit::plan_check::check_image_reference(image)
+        {
+            problems.push(("base-image", why));
+        }
+        if let Some(name) = &self.name
+            && let Err(why) = crate::emit::plan_check::check_env_name(name)
+        {
+            problems.push(("name", why));
+        }
+        for (key, value) in &self.variables {
+            if let Err(why) = crate::emit::plan_check::check_env_variable(key, value) {
+                problems.push(("variables", why));
+            }
+        }
+        for arg in &self.entrypoint {
+            if arg.contains('\0') {
+                problems.push(("entrypoint", "an argument holds a NUL character".into()));
+            }
+        }
+        problems
+    }
 }
 
 /// What the walk and parse stages need.
@@ -257,7 +405,7 @@ impl ScanSettings {
 mod tests {
     use super::*;
 
-    fn config_of(text: &str) -> (ToolConfig, Vec<Diagnostic>) {
+    fn config_of(text: &str) -> (Result<ToolConfig, ConfigError>, Vec<Diagnostic>) {
         let dir = tempfile::tempdir().unwrap();
         fs_err::write(dir.path().join("pyproject.toml"), text).unwrap();
         let mut diagnostics = Vec::new();
@@ -266,20 +414,35 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_are_reported_and_known_ones_kept() {
+    fn unknown_keys_are_reported_with_line_and_suggestion_and_known_ones_kept() {
         let (config, diagnostics) =
             config_of("[tool.envscan]\nexclude = [\"build\"]\nexlude = [\"x\"]\n");
-        assert_eq!(config.exclude, ["build"]);
+        assert_eq!(config.unwrap().exclude, ["build"]);
         assert_eq!(diagnostics.len(), 1);
         assert_eq!(diagnostics[0].code, CONFIG_UNKNOWN_KEY);
         assert!(diagnostics[0].message.contains("exlude"));
+        assert_eq!(diagnostics[0].line, Some(3));
+        assert_eq!(
+            diagnostics[0].hint.as_deref(),
+            Some("did you mean `exclude`?")
+        );
     }
 
     #[test]
-    fn invalid_toml_is_a_diagnostic_with_a_line() {
-        let (_, diagnostics) = config_of("[project]\nname = \n");
-        assert_eq!(diagnostics[0].code, CONFIG_INVALID);
-        assert_eq!(diagnostics[0].line, Some(2));
+    fn a_wrong_type_is_an_error_naming_the_key_and_line() {
+        let (config, _) = config_of(
+            "[tool.envscan]\nindex-url = \"https://private.example/simple\"\nexclude = \"build\"\n",
+        );
+        let err = config.unwrap_err().to_string();
+        assert!(err.contains("pyproject.toml:3"), "{err}");
+        assert!(err.contains("exclude"), "{err}");
+    }
+
+    #[test]
+    fn invalid_toml_is_an_error_with_a_line() {
+        let (config, _) = config_of("[project]\nname = \n");
+        let err = config.unwrap_err().to_string();
+        assert!(err.contains("pyproject.toml:2"), "{err}");
     }
 
     #[test]

@@ -15,9 +15,10 @@ use crate::cli::{GlobalArgs, LockArgs};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::atomic::{OutputSet, ProjectLock};
 use crate::output;
-use crate::outputs::{self, DEFAULT_LOCK, Outputs};
+use crate::outputs::{self, DEFAULT_LOCK, Outputs, SetMarks};
 
 pub const LOCK_UNPARSABLE: Code = Code("lock-unparsable");
+pub const OUTPUTS_MIXED: Code = Code("outputs-mixed");
 
 /// `envscan lock --format json`. Described by `schemas/lock.schema.json`.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -97,6 +98,8 @@ pub struct Location {
 pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<ExitStatus> {
     let json = output::wants_json(global)?;
     let check = check || args.check;
+    // Made first: temporary files older than it are a killed run's leftovers.
+    let mut set = OutputSet::new();
     let progress = !global.quiet && std::io::stderr().is_terminal();
     // One writer at a time per project; a check reads only.
     let _guard = if check {
@@ -111,18 +114,28 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
             ..RunOptions::default()
         },
     )?;
-    let lock_path = args
-        .lock
-        .clone()
-        .or_else(|| analysis.project.config.lock.as_ref().map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_LOCK));
+    let lock_path = lock_path(args, &analysis)?;
     let rendered = outputs::render(&analysis, &lock_path, args.base_image.as_deref())?;
     let mut diagnostics = analysis.diagnostics.clone();
     if let Some(d) = existing_lock_problem(&rendered.lock.0, &analysis.project.root) {
         diagnostics.push(d);
     }
+    let marks = SetMarks::read(&rendered.lock.0, &rendered.conda.0, &rendered.plan.0);
+    if marks.mixed() {
+        diagnostics.push(
+            Diagnostic::warning(
+                OUTPUTS_MIXED,
+                "the lock, conda file and build plan on disk are not all from one run (a run was interrupted between two renames, or a file was edited)",
+            )
+            .with_file(relative(&rendered.lock.0, &analysis.project.root))
+            .with_hint(if check {
+                "run `envscan lock` to rewrite all three"
+            } else {
+                "all three are rewritten"
+            }),
+        );
+    }
 
-    let mut set = OutputSet::new();
     for (path, text) in rendered.files() {
         set.add(path.clone(), text.clone());
     }
@@ -149,9 +162,41 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
     Ok(output::exit_status(&report.diagnostics, global))
 }
 
+/// Where the lock goes. `--lock` is the user's own choice and may point anywhere (the outputs
+/// still replace only regular files, never through a link); `[tool.envscan] lock` comes with
+/// the repository and must stay inside the project, through no folder link leading out.
+fn lock_path(args: &LockArgs, analysis: &Analysis) -> anyhow::Result<PathBuf> {
+    if let Some(flag) = &args.lock {
+        outputs::check_no_link_leads_out(&analysis.project.root, flag)
+            .map_err(|why| anyhow::anyhow!("--lock: {why}"))?;
+        return Ok(flag.clone());
+    }
+    let Some(configured) = &analysis.project.config.lock else {
+        return Ok(PathBuf::from(DEFAULT_LOCK));
+    };
+    let path = PathBuf::from(configured);
+    outputs::check_project_relative(&path)
+        .and_then(|()| outputs::check_stays_inside(&analysis.project.root, &path))
+        .map_err(|why| anyhow::anyhow!("pyproject.toml: [tool.envscan] lock: {why}"))?;
+    Ok(path)
+}
+
 /// A hand-edited lock that no longer parses: report it with its line (it is regenerated).
+/// One that is over the output cap is not read at all, and is regenerated too.
 fn existing_lock_problem(path: &Path, root: &Path) -> Option<Diagnostic> {
-    let text = fs_err::read_to_string(path).ok()?;
+    let text = match crate::fsread::read_to_string_capped(path, crate::fsread::cap::OUTPUT) {
+        Ok(text) => text,
+        Err(crate::fsread::ReadError::TooLarge { cap, .. }) => {
+            return Some(
+                Diagnostic::warning(
+                    LOCK_UNPARSABLE,
+                    format!("the existing lock is larger than {cap} bytes; it is not read, and is regenerated"),
+                )
+                .with_file(relative(path, root)),
+            );
+        }
+        Err(_) => return None,
+    };
     let err = toml::from_str::<toml::Table>(&text).err()?;
     let line = err
         .span()
@@ -258,7 +303,8 @@ fn print_diffs(rendered: &Outputs, changed: &[PathBuf], root: &Path) -> std::io:
         if !changed.contains(path) {
             continue;
         }
-        let old = fs_err::read_to_string(path).unwrap_or_default();
+        let old = crate::fsread::read_to_string_capped(path, crate::fsread::cap::OUTPUT)
+            .unwrap_or_default();
         let name = relative(path, root);
         let diff = similar::TextDiff::from_lines(&old, text);
         write!(

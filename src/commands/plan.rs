@@ -1,37 +1,86 @@
 //! `envscan plan`: print the build plan, or render it as a Dockerfile.
+//!
+//! A plan file is input like any other: it is read through [`crate::fsread`] (a regular file
+//! under the output cap) and every value the Dockerfile uses is checked
+//! ([`crate::emit::plan_check`]) before anything is printed; a bad plan is an error naming the
+//! file and the field.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use anyhow::Context as _;
+use std::path::Path;
 
 use crate::ExitStatus;
 use crate::cli::{GlobalArgs, PlanArgs};
-use crate::emit::archive::ArchiveManifest;
+use crate::commands::lock::OUTPUTS_MIXED;
+use crate::diagnostic::Diagnostic;
 use crate::emit::dockerfile;
-use crate::emit::plan::BuildPlan;
+use crate::emit::plan::{BuildPlan, Step};
+use crate::emit::plan_check::{read_manifest, read_plan};
+use crate::output;
+use crate::outputs::{conda_mark, lock_marks};
 
-pub fn run(args: &PlanArgs, _global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let text = fs_err::read_to_string(&args.plan)?;
-    let plan: BuildPlan = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not an envscan build plan", args.plan.display()))?;
+pub fn run(args: &PlanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
+    let plan = read_plan(&args.plan)?;
+    if let Some(d) = mixed_set(&plan, &args.plan) {
+        output::print_diagnostics(&[d], global)?;
+    }
     let mut stdout = std::io::stdout().lock();
     if !args.dockerfile {
         write!(stdout, "{}", plan.render()?)?;
         return Ok(ExitStatus::Success);
     }
     let archives: BTreeMap<String, String> = match &args.manifest {
-        Some(path) => {
-            let manifest: ArchiveManifest = serde_json::from_str(&fs_err::read_to_string(path)?)
-                .with_context(|| format!("{} is not a pack manifest", path.display()))?;
-            manifest
-                .archives
-                .into_iter()
-                .map(|e| (e.source, e.archive))
-                .collect()
-        }
+        Some(path) => read_manifest(path)?
+            .archives
+            .into_iter()
+            .map(|e| (e.source, e.archive))
+            .collect(),
         None => BTreeMap::new(),
     };
     write!(stdout, "{}", dockerfile::render(&plan, &archives))?;
     Ok(ExitStatus::Success)
+}
+
+/// The conda file and lock the plan names, beside it, when they are not from the plan's run
+/// (a run killed between two renames): the image would not be what the plan describes.
+fn mixed_set(plan: &BuildPlan, path: &Path) -> Option<Diagnostic> {
+    if plan.output_set.is_empty() {
+        return None; // written before plans recorded their set
+    }
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let mut stale = Vec::new();
+    for step in &plan.steps {
+        match step {
+            Step::CreateEnv { file, .. } => {
+                if conda_mark(&folder.join(file)).as_deref() != Some(plan.cache_key.as_str()) {
+                    stale.push(file.clone());
+                }
+            }
+            Step::InstallLock { file, .. } => {
+                let marks = lock_marks(&folder.join(file));
+                if marks.as_ref().map(|(set, _)| set.as_str()) != Some(plan.output_set.as_str()) {
+                    stale.push(file.clone());
+                }
+            }
+            Step::Unpack { .. }
+            | Step::SetEnv { .. }
+            | Step::Workdir { .. }
+            | Step::Entrypoint { .. } => {}
+        }
+    }
+    if stale.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::warning(
+            OUTPUTS_MIXED,
+            format!(
+                "{} not written with this plan (an interrupted `envscan lock`?)",
+                stale.join(" and ")
+            ),
+        )
+        .with_file(path.display().to_string())
+        .with_hint("run `envscan lock` to rewrite all three"),
+    )
 }

@@ -13,7 +13,19 @@
 //! that fails in phase 3 (rare: the checks already ran) puts back the outputs renamed before
 //! it, from the old bytes read in phase 1, so the set stays consistent as far as the file
 //! system allows. Missing output folders are created (they are left behind if the commit then
-//! fails). An output that is a symlink is replaced by a regular file, not written through.
+//! fails).
+//!
+//! Only a regular file is ever replaced: an output path that is a symlink (dangling or not), a
+//! folder, a FIFO, a device or a socket is an error in phase 1, and nothing is written. An
+//! existing output is read back through [`crate::fsread`]; one over
+//! [`crate::fsread::cap::OUTPUT`] is not read at all and counts as stale (it is replaced, and
+//! cannot be put back if a later rename fails).
+//!
+//! Three renames are not one: a process killed between two of them leaves a set from two runs.
+//! Each output therefore records the set it belongs to (`crate::outputs::SetMarks`), the next
+//! run detects a mixed set and rewrites it, and [`OutputSet::commit`] first removes the
+//! `.envscan-XXXXXX.tmp` files a killed run left in the output folders (regular files only,
+//! older than the set, and not locked: a live writer holds a `flock` on its own).
 //!
 //! [`ProjectLock`] serialises envscan runs on one project: two `envscan lock` started at the
 //! same moment take turns, the second printing "waiting for lock on ..." on stderr. On Unix the
@@ -27,6 +39,7 @@ use std::collections::BTreeMap;
 use std::fs::TryLockError;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
@@ -42,6 +55,10 @@ pub enum OutputError {
     },
     #[error("cannot write {}: it is a folder", path.display())]
     IsFolder { path: PathBuf },
+    #[error("cannot write {}: it is {kind}, and envscan replaces only regular files", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
+    #[error("cannot write {}: it is a symbolic link (to {}); envscan neither follows nor replaces it", path.display(), target.display())]
+    Symlink { path: PathBuf, target: PathBuf },
     #[error("cannot read the existing {}: {source}", path.display())]
     Read {
         path: PathBuf,
@@ -66,16 +83,30 @@ pub struct Committed {
 }
 
 /// Outputs to write together: path → bytes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct OutputSet {
     outputs: BTreeMap<PathBuf, Vec<u8>>,
+    /// Temporary files older than this in the output folders are a killed run's leftovers.
+    created: SystemTime,
+}
+
+impl Default for OutputSet {
+    fn default() -> Self {
+        Self {
+            outputs: BTreeMap::new(),
+            created: SystemTime::now(),
+        }
+    }
 }
 
 /// An output whose bytes differ from the file on disk, with what was there before.
 struct Pending<'a> {
     path: &'a Path,
     bytes: &'a [u8],
+    /// The bytes there before, when there was a file and it was under the cap.
     old: Option<Vec<u8>>,
+    /// There was a file (maybe too large to keep its bytes).
+    existed: bool,
 }
 
 impl OutputSet {
@@ -109,6 +140,11 @@ impl OutputSet {
 
     /// Writes every changed output, all or nothing (see the module documentation).
     pub fn commit(&self) -> Result<Committed, OutputError> {
+        let mut folders: Vec<&Path> = self.outputs.keys().map(|p| folder_of(p)).collect();
+        folders.dedup();
+        for folder in folders {
+            remove_stale_temp_files(folder, self.created);
+        }
         let (pending, unchanged) = self.pending()?;
         let mut staged = Vec::with_capacity(pending.len());
         for item in &pending {
@@ -140,16 +176,45 @@ impl OutputSet {
         let mut pending = Vec::new();
         let mut unchanged = Vec::new();
         for (path, bytes) in &self.outputs {
-            if path.is_dir() {
-                return Err(OutputError::IsFolder { path: path.clone() });
-            }
-            match std::fs::read(path) {
-                Ok(old) if old == *bytes => unchanged.push(path.clone()),
-                Ok(old) => pending.push(Pending {
-                    path,
-                    bytes,
-                    old: Some(old),
-                }),
+            let new = |old, existed| Pending {
+                path,
+                bytes,
+                old,
+                existed,
+            };
+            match std::fs::symlink_metadata(path) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(OutputError::Symlink {
+                        path: path.clone(),
+                        target: std::fs::read_link(path).unwrap_or_default(),
+                    });
+                }
+                Ok(meta) if meta.is_dir() => {
+                    return Err(OutputError::IsFolder { path: path.clone() });
+                }
+                Ok(meta) if !meta.is_file() => {
+                    return Err(OutputError::NotRegular {
+                        path: path.clone(),
+                        kind: kind_of(&meta),
+                    });
+                }
+                Ok(meta) if meta.len() > crate::fsread::cap::OUTPUT => {
+                    pending.push(new(None, true));
+                }
+                Ok(_) => match crate::fsread::read_capped(path, crate::fsread::cap::OUTPUT) {
+                    Ok(old) if old == *bytes => unchanged.push(path.clone()),
+                    Ok(old) => pending.push(new(Some(old), true)),
+                    // Grew past the cap since the check: stale, and not kept.
+                    Err(crate::fsread::ReadError::TooLarge { .. }) => {
+                        pending.push(new(None, true));
+                    }
+                    Err(err) => {
+                        return Err(OutputError::Read {
+                            path: path.clone(),
+                            source: io::Error::other(err.to_string()),
+                        });
+                    }
+                },
                 // A parent that is a file (`NotADirectory`) means the folder cannot be
                 // written; staging reports it with the folder's name.
                 Err(err)
@@ -158,11 +223,7 @@ impl OutputSet {
                         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
                     ) =>
                 {
-                    pending.push(Pending {
-                        path,
-                        bytes,
-                        old: None,
-                    });
+                    pending.push(new(None, false));
                 }
                 Err(source) => {
                     return Err(OutputError::Read {
@@ -202,9 +263,12 @@ fn stage(item: &Pending<'_>) -> Result<NamedTempFile, OutputError> {
     #[cfg(unix)]
     builder.permissions(new_file_mode);
     let mut temp = builder.tempfile_in(folder).map_err(folder_error)?;
+    // Held until the file is renamed and closed: marks it as a live run's to the cleaner.
+    // Best effort (some file systems have no locks; the age check still applies).
+    let _ = temp.as_file().try_lock();
     temp.write_all(item.bytes).map_err(folder_error)?;
     temp.as_file().sync_all().map_err(folder_error)?;
-    if item.old.is_some()
+    if item.existed
         && let Ok(metadata) = std::fs::metadata(item.path)
     {
         // Keep the mode the user gave the file (exactly: fchmod ignores the umask).
@@ -224,15 +288,75 @@ fn restore(done: &[Pending<'_>]) {
                     path: item.path,
                     bytes: old,
                     old: None,
+                    existed: true,
                 };
                 if let Ok(temp) = stage(&back) {
                     let _ = temp.persist(item.path);
                 }
             }
+            // Too large to have been kept: the new file stays.
+            None if item.existed => {}
             None => {
                 let _ = std::fs::remove_file(item.path);
             }
         }
+    }
+}
+
+/// Whether `name` is one of the temporary files [`stage`] makes: `.envscan-XXXXXX.tmp`.
+fn is_temp_name(name: &str) -> bool {
+    name.strip_prefix(".envscan-")
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .is_some_and(|middle| {
+            middle.len() == 6 && middle.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+}
+
+/// Removes the temporary files a killed run left in `folder`: regular files (links and
+/// anything else are left alone) named like ours, last changed before `before`, and not
+/// locked. A live writer holds an exclusive `flock` on its temporary file from the moment it
+/// makes it (see [`stage`]); the kernel drops that lock when the process dies, however it dies,
+/// so a lock that can be taken marks a dead run's file, and another run's file in progress is
+/// never removed.
+fn remove_stale_temp_files(folder: &Path, before: SystemTime) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(listing) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in listing.flatten() {
+        if !entry.file_name().to_str().is_some_and(is_temp_name) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+        else {
+            continue;
+        };
+        let Ok(meta) = file.metadata() else {
+            continue;
+        };
+        if meta.is_file() && meta.modified().is_ok_and(|m| m < before) && file.try_lock().is_ok() {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
     }
 }
 

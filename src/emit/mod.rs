@@ -9,5 +9,6 @@ pub mod atomic;
 pub mod conda;
 pub mod dockerfile;
 pub mod plan;
+pub mod plan_check;
 pub mod pylock;
 pub mod secrets;

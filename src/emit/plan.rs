@@ -32,6 +32,10 @@ pub struct BuildPlan {
     /// `[tool.envscan]` notes, which name code locations): equal keys mean an image built for
     /// one plan serves the other.
     pub cache_key: String,
+    /// The digest of the set of outputs this plan was written with; the lock records the
+    /// same, so a plan and lock from different runs are told apart.
+    #[serde(default)]
+    pub output_set: String,
     /// Steps in the order a runner applies them.
     pub steps: Vec<Step>,
     /// Local code that travels as archives (see `envscan pack`).

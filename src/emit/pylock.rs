@@ -84,6 +84,10 @@ impl<T: Serialize> Pylock<T> {
         writeln!(out, "requires-python = {}", quote(&self.requires_python))?;
         let environments: Vec<String> = self.environments.iter().map(|e| quote(e)).collect();
         writeln!(out, "environments = [{}]", environments.join(", "))?;
+        if self.packages.is_empty() {
+            // PEP 751 requires the key; packaging, pip and uv reject a lock without it.
+            writeln!(out, "packages = []")?;
+        }
         for package in &self.packages {
             out.push_str("\n[[packages]]\n");
             writeln!(out, "name = {}", quote(package.name.as_str()))?;
