@@ -74,6 +74,9 @@ pub const ARCHIVE_MTIME: u64 = 315_619_200;
 /// Fixed so the bytes do not change with a library default.
 const GZIP_LEVEL: u32 = 6;
 
+/// How much of a file is read at a time while it is streamed into an archive.
+const COPY_BUFFER: usize = 64 * 1024;
+
 /// Why an archive could not be made at all (problems with single files are diagnostics).
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
@@ -307,10 +310,15 @@ impl Collection {
             }
             let size = meta.len();
             let rest = size.saturating_sub(prefix.len() as u64);
-            let data = Exact {
-                inner: io::Cursor::new(prefix).chain(handle.take(rest)),
-                left: size,
-            };
+            // `io::copy` (inside `tar`) reads through a `BufReader`'s own buffer: 64 KiB
+            // reads instead of 8 KiB ones for large files.
+            let data = io::BufReader::with_capacity(
+                COPY_BUFFER,
+                Exact {
+                    inner: io::Cursor::new(prefix).chain(handle.take(rest)),
+                    left: size,
+                },
+            );
             append_file(&mut tar, &rel, file.mode, size, data).map_err(|source| {
                 ArchiveError::Read {
                     path: file.path.clone(),
