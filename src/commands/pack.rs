@@ -49,8 +49,15 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     };
     let mut diagnostics = analysis.diagnostics.clone();
     let needed: BTreeSet<&str> = analysis.scan.files.iter().map(|f| f.rel.as_str()).collect();
+    // An ignore file the scan could not load already decides: nothing is packed.
+    let scan_failed = diagnostics.iter().any(|d| d.code == INVALID_IGNORE_FILE);
+    let sources = if scan_failed {
+        Vec::new()
+    } else {
+        sources::local_sources(&analysis)
+    };
     let mut collections = Vec::new();
-    for source in sources::local_sources(&analysis) {
+    for source in sources {
         let members: Vec<String> = source
             .members
             .iter()

@@ -15,8 +15,9 @@
 //!     `.bak`, `.orig`, `.pem`, `.key`, `.txt` (so `id_rsa_utils.py` is code, not a key);
 //!   - by suffix: `*.pem`, `*.key`, `*.p12`, `*.pfx`, `*.jks`, `*.keystore`;
 //!   - by folder and name: `.docker/config.json`, `.kube/config`;
-//!   - everything under a credentials folder: `.ssh`, `.gnupg`, `.aws`, and a folder named
-//!     `.env`/`.env.<anything>` that is not a virtual environment;
+//!   - everything under a credentials folder: `.ssh`, `.gnupg`, `.aws`, and a folder with an
+//!     environment file's name (`.env`, `.envrc`, `.env.<anything>`) that is not a virtual
+//!     environment;
 //!   - by content, whatever the name, from the first [`CONTENT_PREFIX`] bytes only: a PEM
 //!     private key (a line `-----BEGIN <...>PRIVATE KEY-----`, which covers RSA, EC, DSA,
 //!     PKCS#8, encrypted and OpenSSH keys, and `PGP PRIVATE KEY BLOCK`), a PuTTY key file, an
