@@ -17,18 +17,32 @@
 //! ("ZIP does not support timestamps before 1980"). Not 1980-01-01 either: tools that convert
 //! to local time would land on 1979-12-31 west of Greenwich.
 //!
-//! Never packed (see [`super::secrets`]): version-control folders, virtual environments,
-//! bytecode and caches (silently), secret-like files (reported as [`SECRET_EXCLUDED`]), files
-//! that `.gitignore`/`.ignore` exclude (read even outside a git repository; the user's global
-//! git excludes are not, so the archive does not depend on whose machine packs it), and
-//! anything reached through a symlink that leaves the source root ([`SYMLINK_OUTSIDE_PROJECT`]).
-//! Symlinks that stay inside are followed: the archive stores their target's content under
-//! the link's path, so it extracts the same on systems without symlinks. File names with
-//! control characters or that are not UTF-8 are skipped ([`ARCHIVE_INVALID_PATH`]), since a
-//! runner could not extract them faithfully everywhere. Files are read whole into memory.
+//! Never packed (see [`super::secrets`] for the exact rules): version-control folders,
+//! virtual environments, bytecode and caches (silently); secret-like files, reported as
+//! [`SECRET_EXCLUDED`]: by the name of the path walked, by the *resolved* path of every file
+//! (each folder on it and the target's name, so `settings.txt -> ../.env` and a folder link
+//! `awsconf -> ../.aws` stay out), by any other name of a hard-linked file (same device and
+//! inode as a file a name rule excludes anywhere under the source root), and by content (the
+//! first [`secrets::CONTENT_PREFIX`] bytes); files that `.gitignore`/`.ignore` exclude (read by
+//! [`crate::walk::ignore_files`], even outside a git repository; the user's global git
+//! excludes are not, so the archive does not depend on whose machine packs it); the output
+//! folder, when it lies inside the source root ([`Options::skip`]); and anything reached
+//! through a symlink that leaves the source root ([`SYMLINK_OUTSIDE_PROJECT`]). Symlinks that
+//! stay inside are followed: the archive stores their target's content under the link's path,
+//! so it extracts the same on systems without symlinks. File names with control characters,
+//! bidirectional-text controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) or that
+//! are not UTF-8 are refused ([`ARCHIVE_INVALID_PATH`]), since a runner could not extract them
+//! faithfully everywhere and a reviewer could be shown another name than the real one.
+//!
+//! Files are streamed: each is opened once (only when it is a regular file, without waiting
+//! on a FIFO), its first bytes are checked, and it is copied into the gzip stream, which is
+//! hashed as it is written to a temporary file beside its final name. Memory does not grow
+//! with file size.
 
-use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -36,10 +50,12 @@ use flate2::{Compression, GzBuilder};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
 
 use super::atomic::{OutputError, OutputSet};
 use super::secrets::{self, Exclusion};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::walk::ignore_files::IgnoreFiles;
 
 /// A secret-like file or folder (`.env`, a private key, `.netrc`) was left out of an archive.
 pub const SECRET_EXCLUDED: Code = Code("secret-excluded");
@@ -58,6 +74,9 @@ pub const ARCHIVE_MTIME: u64 = 315_619_200;
 /// Fixed so the bytes do not change with a library default.
 const GZIP_LEVEL: u32 = 6;
 
+/// How much of a file is read at a time while it is streamed into an archive.
+const COPY_BUFFER: usize = 64 * 1024;
+
 /// Why an archive could not be made at all (problems with single files are diagnostics).
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
@@ -70,6 +89,18 @@ pub enum ArchiveError {
     #[error("cannot build the archive of {}: {source}", path.display())]
     Build {
         path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot pack {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot write the archive in {}: {source}", folder.display())]
+    Stage {
+        folder: PathBuf,
         #[source]
         source: io::Error,
     },
@@ -109,6 +140,30 @@ pub struct PackedArchive {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// What a walk leaves out besides the rules of [`super::secrets`].
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Folders never packed, whatever reaches them (the output folder): canonical paths.
+    pub skip: Vec<PathBuf>,
+}
+
+/// The files an archive will hold, found but not yet read.
+pub struct Collection {
+    root: PathBuf,
+    files: BTreeMap<String, SourceEntry>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// An archive written to a temporary file in its output folder, not yet under its name.
+pub struct Staged {
+    temp: NamedTempFile,
+    out_dir: PathBuf,
+    sha256: String,
+    size: u64,
+    files: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
 /// Builds the archive of `members` under `source_root` and writes it to `out_dir` (created if
 /// missing; an identical archive already there is left untouched).
 pub fn pack(
@@ -116,68 +171,324 @@ pub fn pack(
     members: &[String],
     out_dir: &Path,
 ) -> Result<PackedArchive, ArchiveError> {
-    let archive = build(source_root, members)?;
-    let file_name = archive.file_name();
-    let mut outputs = OutputSet::new();
-    outputs.add(out_dir.join(&file_name), archive.bytes.as_slice());
-    outputs.commit()?;
-    Ok(PackedArchive {
-        file_name,
-        sha256: archive.sha256,
-        size: archive.bytes.len() as u64,
-        file_count: archive.files.len(),
-        diagnostics: archive.diagnostics,
-    })
+    collect(source_root, members, &Options::default())?
+        .stage(out_dir)?
+        .publish()
 }
 
 /// Builds the archive of `members` (top-level entries such as `mypkg` or `helpers.py`,
 /// relative to `source_root`, forward slashes) in memory.
 pub fn build(source_root: &Path, members: &[String]) -> Result<Archive, ArchiveError> {
+    let collection = collect(source_root, members, &Options::default())?;
+    let (bytes, written) = collection.write_to(Vec::new())?;
+    Ok(Archive {
+        bytes,
+        sha256: written.sha256,
+        files: written.files,
+        diagnostics: written.diagnostics,
+    })
+}
+
+/// Finds the files of `members` under `source_root`; what is left out is in its diagnostics.
+pub fn collect(
+    source_root: &Path,
+    members: &[String],
+    options: &Options,
+) -> Result<Collection, ArchiveError> {
     let root = fs_err::canonicalize(source_root).map_err(|source| ArchiveError::SourceRoot {
         path: source_root.to_path_buf(),
         source,
     })?;
-    let mut collected = Collected::default();
-    for member in members {
-        collected.member(&root, member);
-    }
-    let Collected {
-        files,
-        mut diagnostics,
-    } = collected;
-    let build_error = |source| ArchiveError::Build {
-        path: source_root.to_path_buf(),
-        source,
+    let mut walker = Walker {
+        root: root.clone(),
+        skip: Arc::new(options.skip.clone()),
+        ignore_files: Arc::new(IgnoreFiles::new(&root, true)),
+        files: BTreeMap::new(),
+        diagnostics: Vec::new(),
     };
-
-    let gz = GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(Vec::new(), Compression::new(GZIP_LEVEL));
-    let mut tar = tar::Builder::new(gz);
-    let mut stored = Vec::with_capacity(files.len());
-    for (rel, file) in files {
-        let data = match fs_err::read(&file.path) {
-            Ok(data) => data,
-            Err(err) => {
-                diagnostics.push(unreadable(&rel, &err));
-                continue;
-            }
-        };
-        append_file(&mut tar, &rel, file.mode, &data).map_err(build_error)?;
-        stored.push(rel);
+    for member in members {
+        walker.member(member);
     }
-    let bytes = tar
-        .into_inner()
-        .and_then(|gz| gz.finish())
-        .map_err(build_error)?;
+    let mut diagnostics = walker.diagnostics;
+    diagnostics.extend(walker.ignore_files.failures());
     crate::diagnostic::sort(&mut diagnostics);
-    Ok(Archive {
-        sha256: hex::encode(Sha256::digest(&bytes)),
-        bytes,
-        files: stored,
+    diagnostics.dedup();
+    Ok(Collection {
+        root,
+        files: walker.files,
         diagnostics,
     })
+}
+
+/// What writing an archive gave.
+struct Written {
+    sha256: String,
+    size: u64,
+    files: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Collection {
+    /// What the walk left out and why, sorted; the write adds exclusions found by content.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Streams the archive into a temporary file in `out_dir` (created if missing).
+    pub fn stage(self, out_dir: &Path) -> Result<Staged, ArchiveError> {
+        let stage_error = |source| ArchiveError::Stage {
+            folder: out_dir.to_path_buf(),
+            source,
+        };
+        fs_err::create_dir_all(out_dir).map_err(stage_error)?;
+        let temp = tempfile::Builder::new()
+            .prefix(".envscan-")
+            .suffix(".tmp")
+            .tempfile_in(out_dir)
+            .map_err(stage_error)?;
+        let file = temp.as_file().try_clone().map_err(stage_error)?;
+        let (file, written) = self.write_to(BufWriter::new(file))?;
+        let file = file.into_inner().map_err(|e| stage_error(e.into_error()))?;
+        file.sync_all().map_err(stage_error)?;
+        Ok(Staged {
+            temp,
+            out_dir: out_dir.to_path_buf(),
+            sha256: written.sha256,
+            size: written.size,
+            files: written.files,
+            diagnostics: written.diagnostics,
+        })
+    }
+
+    /// Writes the tar.gz into `sink`, hashing it on the way.
+    fn write_to<W: Write>(self, sink: W) -> Result<(W, Written), ArchiveError> {
+        let Collection {
+            root,
+            files,
+            mut diagnostics,
+        } = self;
+        let build_error = |source| ArchiveError::Build {
+            path: root.clone(),
+            source,
+        };
+        let gz = GzBuilder::new()
+            .mtime(0)
+            .operating_system(255)
+            .write(Hashing::new(sink), Compression::new(GZIP_LEVEL));
+        let mut tar = tar::Builder::new(gz);
+        let mut linked_secrets: Option<HashMap<(u64, u64), String>> = None;
+        let mut stored = Vec::with_capacity(files.len());
+        for (rel, file) in files {
+            let (handle, meta) = match open_regular(&file.path) {
+                Ok(opened) => opened,
+                Err(err) => {
+                    diagnostics.push(unreadable(&rel, &err));
+                    continue;
+                }
+            };
+            if meta.nlink() > 1 {
+                let known = linked_secrets.get_or_insert_with(|| secret_inodes(&root));
+                if let Some(name) = known.get(&(meta.dev(), meta.ino())) {
+                    let what = format!("a hard link to `{name}`, which is secret");
+                    diagnostics.push(secret(&rel, &what));
+                    continue;
+                }
+            }
+            let mut prefix = Vec::with_capacity(secrets::CONTENT_PREFIX.min(meta.len() as usize));
+            let mut handle = handle;
+            (&mut handle)
+                .take(secrets::CONTENT_PREFIX as u64)
+                .read_to_end(&mut prefix)
+                .map_err(|source| ArchiveError::Read {
+                    path: file.path.clone(),
+                    source,
+                })?;
+            let name = rel.rsplit('/').next().unwrap_or(&rel);
+            if let Some(what) = secrets::classify_content(name, &prefix) {
+                diagnostics.push(secret(&rel, &format!("{what} by its content")));
+                continue;
+            }
+            let size = meta.len();
+            let rest = size.saturating_sub(prefix.len() as u64);
+            // `io::copy` (inside `tar`) reads through a `BufReader`'s own buffer: 64 KiB
+            // reads instead of 8 KiB ones for large files.
+            let data = io::BufReader::with_capacity(
+                COPY_BUFFER,
+                Exact {
+                    inner: io::Cursor::new(prefix).chain(handle.take(rest)),
+                    left: size,
+                },
+            );
+            append_file(&mut tar, &rel, file.mode, size, data).map_err(|source| {
+                ArchiveError::Read {
+                    path: file.path.clone(),
+                    source,
+                }
+            })?;
+            stored.push(rel);
+        }
+        let hashing = tar
+            .into_inner()
+            .and_then(|gz| gz.finish())
+            .map_err(build_error)?;
+        let (sink, sha256, size) = hashing.finish();
+        crate::diagnostic::sort(&mut diagnostics);
+        diagnostics.dedup();
+        Ok((
+            sink,
+            Written {
+                sha256,
+                size,
+                files: stored,
+                diagnostics,
+            },
+        ))
+    }
+}
+
+impl Staged {
+    /// What was left out and why, sorted.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Moves the archive to `<sha256>.tar.gz`; an archive already there under that name holds
+    /// the same bytes (the name is their hash) and is left untouched.
+    pub fn publish(self) -> Result<PackedArchive, ArchiveError> {
+        let file_name = format!("{}.tar.gz", self.sha256);
+        let target = self.out_dir.join(&file_name);
+        let same = fs_err::symlink_metadata(&target)
+            .is_ok_and(|meta| meta.is_file() && meta.len() == self.size);
+        if !same {
+            self.temp
+                .persist(&target)
+                .map_err(|err| ArchiveError::Stage {
+                    folder: self.out_dir.clone(),
+                    source: err.error,
+                })?;
+        }
+        Ok(PackedArchive {
+            file_name,
+            sha256: self.sha256,
+            size: self.size,
+            file_count: self.files.len(),
+            diagnostics: self.diagnostics,
+        })
+    }
+}
+
+/// A writer that hashes and counts what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    fn finish(self) -> (W, String, u64) {
+        (self.inner, hex::encode(self.hasher.finalize()), self.size)
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A reader that must give exactly `left` bytes: a file that shrank while it was packed is an
+/// error, not a silently corrupt tar entry (tar pads whatever it got to the header's size).
+struct Exact<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was packed",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Opens `path` for reading only when it is a regular file after following links, without
+/// blocking on a FIFO (`O_NONBLOCK`; the check is on the opened handle).
+fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    Ok((file, meta))
+}
+
+/// (device, inode) → name of every file under `root` that a name rule marks secret (those
+/// inside credentials folders included): a hard link elsewhere shares the secret's inode.
+/// Links are not followed; noise folders are not entered.
+fn secret_inodes(root: &Path) -> HashMap<(u64, u64), String> {
+    let mut found = HashMap::new();
+    let mut stack = vec![(root.to_path_buf(), false)];
+    while let Some((folder, secret_folder)) = stack.pop() {
+        let Ok(listing) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let folder_name = folder.file_name().map(|n| n.to_string_lossy().into_owned());
+        for entry in listing.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if kind.is_dir() {
+                match secrets::classify_dir(&name, &path) {
+                    Some(Exclusion::Noise) => {}
+                    Some(Exclusion::Secret(_)) => stack.push((path, true)),
+                    None => stack.push((path, secret_folder)),
+                }
+            } else if kind.is_file() {
+                let is_secret = secret_folder
+                    || matches!(
+                        secrets::classify_file(folder_name.as_deref(), &name),
+                        Some(Exclusion::Secret(_))
+                    );
+                if is_secret && let Ok(meta) = entry.metadata() {
+                    let rel = rel_of(root, &path);
+                    found.entry((meta.dev(), meta.ino())).or_insert(rel);
+                }
+            }
+        }
+    }
+    found
 }
 
 /// A file to store: where to read it and the mode it gets.
@@ -186,20 +497,23 @@ struct SourceEntry {
     mode: u32,
 }
 
-#[derive(Default)]
-struct Collected {
+struct Walker {
+    root: PathBuf,
+    skip: Arc<Vec<PathBuf>>,
+    ignore_files: Arc<IgnoreFiles>,
     /// Path in the archive → file. A `BTreeMap<String, _>` iterates in byte order.
     files: BTreeMap<String, SourceEntry>,
     diagnostics: Vec<Diagnostic>,
 }
 
-impl Collected {
-    fn member(&mut self, root: &Path, member: &str) {
+impl Walker {
+    fn member(&mut self, member: &str) {
+        let root = self.root.clone();
         if let Err(why) = check_member(member) {
             self.diagnostics.push(
                 Diagnostic::error(
                     ARCHIVE_INVALID_MEMBER,
-                    format!("not packing {member:?}: {why}"),
+                    format!("not packing {:?}: {why}", escaped(member)),
                 )
                 .with_hint("members are paths relative to the source folder, such as `mypkg`"),
             );
@@ -219,57 +533,69 @@ impl Collected {
                 return;
             }
         };
-        if !target.starts_with(root) {
+        let Ok(target_rel) = target.strip_prefix(&root) else {
             self.diagnostics.push(outside(member));
             return;
-        }
-        // The walker never filters its starting point, so check the member itself here.
-        let name = member.rsplit('/').next().unwrap_or(member);
-        let exclusion = if target.is_dir() {
-            secrets::classify_dir(name, &target)
-        } else {
-            secrets::classify_file(name)
         };
-        match exclusion {
-            Some(Exclusion::Noise) => return,
-            Some(Exclusion::Secret(what)) => {
+        if self.skip.iter().any(|skip| target.starts_with(skip)) {
+            return;
+        }
+        // The walker never filters its starting point, so check the member itself here, by
+        // the path asked for and by where it leads.
+        let is_dir = target.is_dir();
+        let asked = secrets::classify_path(&root, Path::new(member), is_dir);
+        let resolved = secrets::classify_path(&root, target_rel, is_dir);
+        match (asked, resolved) {
+            (Some(Exclusion::Secret(what)), _) => {
                 self.diagnostics.push(secret(member, what));
                 return;
             }
-            None => {}
+            (_, Some(Exclusion::Secret(what))) => {
+                self.diagnostics
+                    .push(secret(member, &through_link(target_rel, what)));
+                return;
+            }
+            (Some(Exclusion::Noise), _) | (_, Some(Exclusion::Noise)) => return,
+            (None, None) => {}
         }
-        self.walk(root, &path);
+        self.walk(&path);
     }
 
-    fn walk(&mut self, root: &Path, start: &Path) {
+    fn walk(&mut self, start: &Path) {
+        let root = self.root.clone();
         let pruned = Arc::new(Mutex::new(Vec::new()));
         let mut builder = ignore::WalkBuilder::new(start);
+        // Ignore files are read by envscan (see `walk::ignore_files`), not by the walker.
         builder
+            .standard_filters(false)
             .hidden(false)
-            .parents(true)
-            .ignore(true)
-            .git_ignore(true)
-            .git_exclude(true)
+            .parents(false)
+            .ignore(false)
+            .git_ignore(false)
+            .git_exclude(false)
             .git_global(false)
-            .require_git(false)
             .follow_links(true);
         let sink = Arc::clone(&pruned);
-        let filter_root = root.to_path_buf();
-        builder.filter_entry(move |entry| match prune(&filter_root, entry) {
-            Ok(()) => true,
-            Err(None) => false,
-            Err(Some(diagnostic)) => {
-                sink.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(diagnostic);
-                false
-            }
-        });
+        let filter_root = root.clone();
+        let skip = Arc::clone(&self.skip);
+        let ignore_files = Arc::clone(&self.ignore_files);
+        builder.filter_entry(
+            move |entry| match prune(&filter_root, &skip, &ignore_files, entry) {
+                Ok(()) => true,
+                Err(None) => false,
+                Err(Some(diagnostic)) => {
+                    sink.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(diagnostic);
+                    false
+                }
+            },
+        );
         for result in builder.build() {
             let entry = match result {
                 Ok(entry) => entry,
                 Err(err) => {
-                    self.diagnostics.push(walk_error(root, &err));
+                    self.diagnostics.push(walk_error(&root, &err));
                     continue;
                 }
             };
@@ -279,8 +605,8 @@ impl Collected {
             if file_type.is_dir() {
                 continue;
             }
-            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-            let shown = rel.to_string_lossy().replace('\\', "/");
+            let rel = entry.path().strip_prefix(&root).unwrap_or(entry.path());
+            let shown = escaped(&rel.to_string_lossy().replace('\\', "/"));
             if !file_type.is_file() {
                 self.diagnostics.push(
                     Diagnostic::warning(ARCHIVE_UNREADABLE, "not a regular file; not packed")
@@ -291,7 +617,11 @@ impl Collected {
             // Depth 0 is a member file, already classified.
             if entry.depth() > 0 {
                 let name = entry.file_name().to_string_lossy();
-                match secrets::classify_file(&name) {
+                let folder = rel
+                    .parent()
+                    .and_then(Path::file_name)
+                    .map(|n| n.to_string_lossy());
+                match secrets::classify_file(folder.as_deref(), &name) {
                     Some(Exclusion::Noise) => continue,
                     Some(Exclusion::Secret(what)) => {
                         self.diagnostics.push(secret(&shown, what));
@@ -299,16 +629,40 @@ impl Collected {
                     }
                     None => {}
                 }
+                // Where the path really leads (through links in any of its folders too).
+                match std::fs::canonicalize(entry.path()) {
+                    Ok(target) => {
+                        let Ok(target_rel) = target.strip_prefix(&root) else {
+                            self.diagnostics.push(outside(&shown));
+                            continue;
+                        };
+                        if self.skip.iter().any(|skip| target.starts_with(skip)) {
+                            continue;
+                        }
+                        match secrets::classify_path(&root, target_rel, false) {
+                            Some(Exclusion::Noise) => continue,
+                            Some(Exclusion::Secret(what)) => {
+                                self.diagnostics
+                                    .push(secret(&shown, &through_link(target_rel, what)));
+                                continue;
+                            }
+                            None => {}
+                        }
+                    }
+                    Err(err) => {
+                        self.diagnostics.push(unreadable(&shown, &err));
+                        continue;
+                    }
+                }
             }
             let Some(rel) = archive_path(rel) else {
                 self.diagnostics.push(
                     Diagnostic::warning(
                         ARCHIVE_INVALID_PATH,
-                        format!(
-                            "{:?} has control characters or is not UTF-8; not packed",
-                            rel.as_os_str()
-                        ),
+                        "the name has control characters, bidirectional-text controls or is \
+                         not UTF-8; not packed",
                     )
+                    .with_file(shown)
                     .with_hint("rename the file"),
                 );
                 continue;
@@ -316,7 +670,7 @@ impl Collected {
             let mode = match entry.metadata() {
                 Ok(metadata) => normalised_mode(&metadata),
                 Err(err) => {
-                    self.diagnostics.push(walk_error(root, &err));
+                    self.diagnostics.push(walk_error(&root, &err));
                     continue;
                 }
             };
@@ -330,31 +684,66 @@ impl Collected {
 
 /// Decides whether the walker enters a folder or follows a link: `Err(None)` prunes silently,
 /// `Err(Some(_))` prunes and reports. Files other than links are judged by the caller.
-fn prune(root: &Path, entry: &ignore::DirEntry) -> Result<(), Option<Diagnostic>> {
+fn prune(
+    root: &Path,
+    skip: &[PathBuf],
+    ignore_files: &IgnoreFiles,
+    entry: &ignore::DirEntry,
+) -> Result<(), Option<Diagnostic>> {
+    if entry.depth() == 0 {
+        return Ok(());
+    }
     let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-    let shown = rel.to_string_lossy().replace('\\', "/");
-    if entry.path_is_symlink() {
-        match std::fs::canonicalize(entry.path()) {
-            Ok(target) if !target.starts_with(root) => return Err(Some(outside(&shown))),
-            // A broken link: the walker reports it.
-            _ => {}
+    let shown = escaped(&rel.to_string_lossy().replace('\\', "/"));
+    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+    if ignore_files.is_ignored(entry.path(), is_dir) {
+        return Err(None);
+    }
+    if is_dir {
+        let name = entry.file_name().to_string_lossy();
+        match secrets::classify_dir(&name, entry.path()) {
+            None => {}
+            Some(Exclusion::Noise) => return Err(None),
+            Some(Exclusion::Secret(what)) => return Err(Some(secret(&shown, what))),
         }
     }
-    if entry.file_type().is_some_and(|t| t.is_dir()) {
-        let name = entry.file_name().to_string_lossy();
-        return match secrets::classify_dir(&name, entry.path()) {
-            None => Ok(()),
-            Some(Exclusion::Noise) => Err(None),
-            Some(Exclusion::Secret(what)) => Err(Some(secret(&shown, what))),
+    if entry.path_is_symlink() || is_dir {
+        let target = match std::fs::canonicalize(entry.path()) {
+            Ok(target) => target,
+            // A broken link: the walker reports it.
+            Err(_) => return Ok(()),
         };
+        let Ok(target_rel) = target.strip_prefix(root) else {
+            return Err(Some(outside(&shown)));
+        };
+        if skip.iter().any(|skip| target.starts_with(skip)) {
+            return Err(None);
+        }
+        if entry.path_is_symlink() {
+            match secrets::classify_path(root, target_rel, is_dir) {
+                None => {}
+                Some(Exclusion::Noise) => return Err(None),
+                Some(Exclusion::Secret(what)) => {
+                    return Err(Some(secret(&shown, &through_link(target_rel, what))));
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// "a symlink to `.env`, which looks like …".
+fn through_link(target_rel: &Path, what: &str) -> String {
+    format!(
+        "a link to `{}`, which is {what}",
+        escaped(&target_rel.to_string_lossy())
+    )
 }
 
 /// Checks a member name: relative, `/`-separated, no `.`/`..`/empty parts, no control
 /// characters.
 fn check_member(member: &str) -> Result<(), &'static str> {
-    if member.chars().any(char::is_control) {
+    if member.chars().any(is_unsafe_char) {
         return Err("it contains control characters");
     }
     if member.starts_with('/') || member.contains('\\') || Path::new(member).is_absolute() {
@@ -369,8 +758,31 @@ fn check_member(member: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Control characters and the invisible characters that reorder or disguise text (the
+/// "Trojan Source" bidirectional controls, marks and isolates).
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` with every unsafe character written as `\u{…}`, so a diagnostic shows what is there.
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The name a file gets in the archive: its path under the root joined with `/`, or `None`
-/// when a part is not UTF-8, has control characters, or is not a plain name.
+/// when a part is not UTF-8, has unsafe characters, or is not a plain name.
 fn archive_path(rel: &Path) -> Option<String> {
     let mut parts = Vec::new();
     for component in rel.components() {
@@ -378,7 +790,7 @@ fn archive_path(rel: &Path) -> Option<String> {
             return None;
         };
         let part = part.to_str()?;
-        if part.chars().any(char::is_control) {
+        if part.chars().any(is_unsafe_char) {
             return None;
         }
         parts.push(part);
@@ -386,17 +798,23 @@ fn archive_path(rel: &Path) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
+fn rel_of(root: &Path, path: &Path) -> String {
+    escaped(
+        &path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/"),
+    )
+}
+
 fn normalised_mode(metadata: &std::fs::Metadata) -> u32 {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if metadata.permissions().mode() & 0o111 != 0 {
-            return 0o755;
-        }
+    use std::os::unix::fs::PermissionsExt;
+    if metadata.permissions().mode() & 0o111 != 0 {
+        0o755
+    } else {
+        0o644
     }
-    #[cfg(not(unix))]
-    let _ = metadata;
-    0o644
 }
 
 fn secret(path: &str, what: &str) -> Diagnostic {
@@ -463,12 +881,7 @@ fn walk_error(root: &Path, err: &ignore::Error) -> Diagnostic {
     };
     let diagnostic = Diagnostic::warning(ARCHIVE_UNREADABLE, message);
     match path {
-        Some(p) => diagnostic.with_file(
-            p.strip_prefix(root)
-                .unwrap_or(&p)
-                .to_string_lossy()
-                .replace('\\', "/"),
-        ),
+        Some(p) => diagnostic.with_file(rel_of(root, &p)),
         None => diagnostic,
     }
 }
@@ -493,9 +906,10 @@ fn append_file<W: Write>(
     tar: &mut tar::Builder<W>,
     rel: &str,
     mode: u32,
-    data: &[u8],
+    size: u64,
+    data: impl Read,
 ) -> io::Result<()> {
-    let mut header = fixed_header(tar::EntryType::Regular, data.len() as u64, mode)?;
+    let mut header = fixed_header(tar::EntryType::Regular, size, mode)?;
     if header.set_path(rel).is_err() {
         // Too long for ustar's 100 + 155 bytes: a PAX record carries the real path, and the
         // header keeps a truncated one for readers that ignore PAX.
@@ -509,7 +923,6 @@ fn append_file<W: Write>(
     header.set_cksum();
     tar.append(&header, data)
 }
-
 /// Writes up to 99 bytes of `name` into the name field, cut on a character boundary.
 fn set_raw_name(header: &mut tar::Header, name: &str) {
     let mut end = name.len().min(99);

@@ -27,6 +27,7 @@
 //!   each); unoptimised both take about 160 ms. No gain worth a second code path, and the
 //!   parse stage that follows dominates.
 
+pub(crate) mod ignore_files;
 mod problems;
 mod roots;
 mod rules;
@@ -48,6 +49,7 @@ pub use problems::{INVALID_IGNORE_FILE, SYMLINK_LOOP, UNREADABLE_PATH};
 pub use roots::{IMPORT_ROOT_MISSING, IMPORT_ROOT_OUTSIDE_PROJECT};
 pub use rules::{NON_UTF8_PATH, SYMLINK_OUTSIDE_PROJECT};
 
+use ignore_files::IgnoreFiles;
 use rules::{EntryKind, Rules, is_extension_module, source_kind_of};
 
 pub const INVALID_EXCLUDE: Code = Code("invalid-exclude");
@@ -111,26 +113,29 @@ pub fn walk(settings: &ScanSettings) -> Walk {
     let roots = roots::import_roots(root, &settings.roots, &mut diagnostics);
     let excludes = build_excludes(root, &settings.exclude, &mut diagnostics);
     let rules = Arc::new(Rules::new(root.to_path_buf(), excludes.clone()));
+    // Ignore files are read by envscan, not by the walker (see [`ignore_files`]).
+    let ignore_files = Arc::new(IgnoreFiles::new(root, true));
 
     let mut builder = WalkBuilder::new(root);
     builder
         .standard_filters(false)
-        .ignore(true)
-        .git_ignore(true)
-        .git_exclude(true)
+        .ignore(false)
+        .git_ignore(false)
+        .git_exclude(false)
         .git_global(false)
-        .require_git(false)
-        .parents(inside_git_repository(root))
+        .parents(false)
         .follow_links(true)
         .overrides(excludes);
     let filter_rules = Arc::clone(&rules);
-    builder.filter_entry(move |entry| keep(&filter_rules, entry));
+    let filter_ignores = Arc::clone(&ignore_files);
+    builder.filter_entry(move |entry| keep(&filter_rules, &filter_ignores, entry));
 
     let mut found = Found::default();
     for result in builder.build() {
         record(root, result, &mut found);
     }
     diagnostics.extend(found.diagnostics);
+    diagnostics.extend(ignore_files.failures());
     diagnostics.extend(
         rules
             .diagnostics
@@ -184,7 +189,7 @@ struct Found {
 }
 
 /// The filter the walker asks before yielding a file or entering a folder.
-fn keep(rules: &Rules, entry: &DirEntry) -> bool {
+fn keep(rules: &Rules, ignore_files: &IgnoreFiles, entry: &DirEntry) -> bool {
     if entry.depth() == 0 {
         return true;
     }
@@ -194,6 +199,9 @@ fn keep(rules: &Rules, entry: &DirEntry) -> bool {
         // Sockets, fifos and devices: reading a fifo named `x.py` would block the parser.
         _ => return false,
     };
+    if ignore_files.is_ignored(entry.path(), kind == EntryKind::Folder) {
+        return false;
+    }
     rules.keep(entry.path(), kind, entry.path_is_symlink())
 }
 
@@ -274,6 +282,7 @@ fn distinct(
 
 /// Whether `root` is in a git repository: a `.git` folder or file (worktrees, submodules)
 /// in it or above it.
+#[cfg(test)]
 fn inside_git_repository(root: &Path) -> bool {
     root.ancestors().any(|folder| folder.join(".git").exists())
 }
