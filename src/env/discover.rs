@@ -216,6 +216,12 @@ pub fn prefix_of(path: &Path) -> Option<(PathBuf, Option<PathBuf>)> {
     None
 }
 
+/// `3.11` or `3.11.7`: a major and a minor that fit, and a valid PEP 440 release.
+fn is_usable_python_version(version: &str) -> bool {
+    crate::settings::PythonVersion::parse(version).is_some()
+        && super::pep508::parse_guarded::<pep440_rs::Version>(version).is_ok()
+}
+
 fn read_interpreter(
     opts: &DiscoverOptions,
     found_by: FoundBy,
@@ -225,9 +231,9 @@ fn read_interpreter(
 ) -> Interpreter {
     let prefix = fs_err::canonicalize(prefix).unwrap_or_else(|_| prefix.to_path_buf());
     let cfg_path = prefix.join("pyvenv.cfg");
-    let cfg = match fs_err::read(&cfg_path) {
-        Ok(bytes) => Some(PyvenvCfg::parse(&String::from_utf8_lossy(&bytes))),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+    let cfg = match crate::fsread::read_lossy_capped(&cfg_path, crate::fsread::cap::CONFIG) {
+        Ok(text) => Some(PyvenvCfg::parse(&text)),
+        Err(err) if err.is_not_found() => None,
         Err(err) => {
             diagnostics.push(
                 Diagnostic::error(PYVENV_CFG_UNREADABLE, err.to_string())
@@ -253,11 +259,32 @@ fn read_interpreter(
     if lib.is_empty() {
         lib = layout::lib_folders(&base_prefix);
     }
+    // A version read from a file must be a usable one (`version = 3.99999999999999999999`
+    // in pyvenv.cfg once made `lock` fail whole): otherwise a diagnostic, and the next source.
+    let mut usable = |version: String, source: &Path| {
+        if is_usable_python_version(&version) {
+            return Some(version);
+        }
+        diagnostics.push(
+            Diagnostic::warning(
+                PYTHON_VERSION_UNKNOWN,
+                format!("{version:?} is not a Python version; it is ignored"),
+            )
+            .with_file(source.display().to_string()),
+        );
+        None
+    };
     let version = queried
         .as_ref()
         .map(|q| q.version.clone())
-        .or_else(|| cfg.as_ref().and_then(|c| c.version.clone()))
-        .or_else(|| conda::python_version(&prefix))
+        .or_else(|| {
+            cfg.as_ref()
+                .and_then(|c| c.version.clone())
+                .and_then(|v| usable(v, &cfg_path))
+        })
+        .or_else(|| {
+            conda::python_version(&prefix).and_then(|v| usable(v, &prefix.join("conda-meta")))
+        })
         .or_else(|| lib.first().map(|f| format!("{}.{}", f.major, f.minor)));
     let version = version.unwrap_or_else(|| {
         diagnostics.push(

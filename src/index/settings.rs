@@ -300,13 +300,25 @@ impl IndexSettings {
 /// Parses an index URL from `origin`, adding the trailing slash. Errors never quote
 /// credentials.
 pub fn parse_index_url(text: &str, origin: &str) -> Result<Url, IndexError> {
-    let shown = redact::scrub(text.trim(), []);
+    // Never the raw text: a password with an unencoded `#` or `/` defeats a parser's idea of
+    // where the userinfo ends, so everything that may be userinfo is masked.
+    let shown = redact::mask_url(text.trim());
+    let has_userinfo = shown != text.trim();
     let invalid = |reason: String| IndexError::InvalidUrl {
         url: shown.clone(),
         origin: origin.to_string(),
         reason,
     };
-    let mut url = Url::parse(text.trim()).map_err(|err| invalid(err.to_string()))?;
+    let mut url = Url::parse(text.trim()).map_err(|err| {
+        invalid(if has_userinfo {
+            format!(
+                "{err}; the user name or password (masked here) may hold a character that \
+                 must be percent-encoded (`#` as %23, `/` as %2F, `?` as %3F, `@` as %40)"
+            )
+        } else {
+            err.to_string()
+        })
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(format!(
             "scheme `{}` is not supported (use http or https)",
