@@ -136,7 +136,7 @@ impl Analysis {
                 .or(config.target_platform.as_deref()),
             env.python.python_version(),
         )?;
-        let index_settings = IndexSettings::resolve(
+        let mut index_settings = IndexSettings::resolve(
             args.index_url.clone(),
             args.extra_index_url.clone(),
             config.index_url.clone(),
@@ -148,6 +148,7 @@ impl Analysis {
             s.progress = options.progress;
             s
         })?;
+        diagnostics.append(&mut index_settings.diagnostics);
 
         let imports = resolve::resolve_imports(&scan, &env);
         let mut analysis = Analysis {
