@@ -140,7 +140,7 @@ impl Analysis {
                 .or(config.target_platform.as_deref()),
             env.python.python_version(),
         )?;
-        let index_settings = IndexSettings::resolve(
+        let mut index_settings = IndexSettings::resolve(
             args.index_url.clone(),
             args.extra_index_url.clone(),
             config.index_url.clone(),
@@ -152,6 +152,7 @@ impl Analysis {
             s.progress = options.progress;
             s
         })?;
+        diagnostics.append(&mut index_settings.diagnostics);
 
         let imports = resolve::resolve_imports(&scan, &env);
         let mut analysis = Analysis {
@@ -490,14 +491,31 @@ impl Analysis {
             .filter(|p| p.class == Class::Pypi)
             .map(|p| (p.name.clone(), p.version.clone()))
             .collect();
+        // One distribution whose version is not PEP 440 cannot be asked about (nor locked):
+        // a diagnostic on its metadata folder, it travels as local code, the rest is locked.
+        let (candidates, unaskable): (Vec<_>, Vec<_>) =
+            candidates.into_iter().partition(|(name, _)| {
+                self.env
+                    .distribution(name)
+                    .is_none_or(|d| d.parsed_version.is_some())
+            });
+        for (name, version) in unaskable {
+            self.not_askable(&name, &version);
+        }
         let client = IndexClient::new(settings)?;
         self.index_urls = client.index_urls();
         if candidates.is_empty() {
             return Ok(());
         }
         let answers = client.lookup(&candidates);
-        for ((name, _), answer) in candidates.iter().zip(answers) {
-            let found = answer.map_err(anyhow::Error::new)?;
+        for ((name, version), answer) in candidates.iter().zip(answers) {
+            let found = match answer {
+                Err(index::IndexError::InvalidVersion { .. }) => {
+                    self.not_askable(name, version);
+                    continue;
+                }
+                answer => answer.map_err(anyhow::Error::new)?,
+            };
             let Some(package) = self.packages.get_mut(name) else {
                 continue;
             };
@@ -555,6 +573,34 @@ impl Analysis {
             }
         }
         Ok(())
+    }
+
+    /// `name` cannot be looked up on an index (its version or name is not valid there): it
+    /// travels as local code, with an error naming its metadata folder.
+    fn not_askable(&mut self, name: &PackageName, version: &str) {
+        let dist = self.env.distribution(name);
+        let compiled = dist.is_some_and(|d| d.has_compiled_modules);
+        if let Some(package) = self.packages.get_mut(name) {
+            package.class = crate::classify::local_class(compiled);
+            package.reason = Reason::NotOnIndex { compiled };
+        }
+        let mut diagnostic = Diagnostic::error(
+            index::INDEX_INVALID_VERSION,
+            format!(
+                "{name} {version:?} is not a PEP 440 version, so no index can be asked about \
+                 it; it travels as {}",
+                if compiled {
+                    "nothing (compiled)"
+                } else {
+                    "local code"
+                }
+            ),
+        )
+        .with_hint("reinstall it from a released version");
+        if let Some(dist) = dist {
+            diagnostic = diagnostic.with_file(dist.metadata_dir.display().to_string());
+        }
+        self.diagnostics.push(diagnostic);
     }
 
     /// The distribution that provides an imported module, for the graph's clusters.

@@ -46,8 +46,9 @@ impl ReadError {
     }
 }
 
-/// The bytes of `path` when it is a regular file of at most `cap` bytes.
-pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+/// `path` opened for reading when it is a regular file (after following links), with its
+/// length; for readers that stop early (a header, a first line) and cap what they read.
+pub fn open_regular(path: &Path) -> Result<(File, u64), ReadError> {
     let io = |source| ReadError::Io {
         path: path.to_path_buf(),
         source,
@@ -64,13 +65,32 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
             kind: kind_of(&meta),
         });
     }
-    if meta.len() > cap {
+    Ok((file, meta.len()))
+}
+
+/// [`read_capped`], invalid UTF-8 replaced (U+FFFD) as Python's readers of metadata do.
+pub fn read_lossy_capped(path: &Path, cap: u64) -> Result<String, ReadError> {
+    let bytes = read_capped(path, cap)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+    })
+}
+
+/// The bytes of `path` when it is a regular file of at most `cap` bytes.
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let io = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (file, len) = open_regular(path)?;
+    if len > cap {
         return Err(ReadError::TooLarge {
             path: path.to_path_buf(),
             cap,
         });
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let mut bytes = Vec::with_capacity(len as usize);
     let mut limited: std::io::Take<File> = file.take(cap + 1);
     limited.read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > cap {

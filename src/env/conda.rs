@@ -16,6 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::fsread::{self, cap};
 
 pub const CONDA_META_INVALID: Code = Code("conda-meta-invalid");
 
@@ -75,13 +76,19 @@ pub fn read(prefix: &Path, diagnostics: &mut Vec<Diagnostic>) -> CondaMeta {
     let parsed: Vec<Result<RawRecord, Diagnostic>> = files
         .par_iter()
         .map(|file| {
-            let bytes = fs_err::read(file).map_err(|err| {
+            let bytes = fsread::read_capped(file, cap::METADATA).map_err(|err| {
                 Diagnostic::warning(CONDA_META_INVALID, err.to_string())
                     .with_file(file.display().to_string())
             })?;
             serde_json::from_slice(&bytes).map_err(|err| {
-                Diagnostic::warning(CONDA_META_INVALID, format!("not a conda record: {err}"))
-                    .with_file(file.display().to_string())
+                Diagnostic::warning(
+                    CONDA_META_INVALID,
+                    format!(
+                        "not a conda record: {}",
+                        crate::index::redact::strip_userinfo_in_text(&err.to_string())
+                    ),
+                )
+                .with_file(file.display().to_string())
             })
         })
         .collect();
@@ -129,14 +136,19 @@ fn metadata_dir_of(file: &str) -> Option<&str> {
 
 /// `https://conda.anaconda.org/conda-forge/linux-64` → `conda-forge`;
 /// `https://repo.anaconda.com/pkgs/main/noarch` → `pkgs/main`; a bare name stays.
+/// Credentials never survive: neither `user:password@` nor conda's token path segment
+/// (`https://host/t/<token>/channel/linux-64`).
 pub fn channel_name(channel: &str) -> String {
     let Ok(url) = url::Url::parse(channel) else {
-        return channel.trim_end_matches('/').to_string();
+        return crate::index::redact::strip_userinfo_in_text(channel.trim_end_matches('/'));
     };
     let mut parts: Vec<&str> = url
         .path_segments()
         .map(|s| s.filter(|p| !p.is_empty()).collect())
         .unwrap_or_default();
+    if parts.first() == Some(&"t") && parts.len() >= 2 {
+        parts.drain(..2);
+    }
     if parts.last().is_some_and(|last| is_subdir(last)) {
         parts.pop();
     }
@@ -173,7 +185,7 @@ pub fn python_version(prefix: &Path) -> Option<String> {
             name: String,
             version: String,
         }
-        let Ok(bytes) = fs_err::read(&file) else {
+        let Ok(bytes) = fsread::read_capped(&file, cap::METADATA) else {
             continue;
         };
         if let Ok(head) = serde_json::from_slice::<Head>(&bytes)
@@ -200,6 +212,18 @@ mod tests {
             "pkgs/main"
         );
         assert_eq!(channel_name("conda-forge"), "conda-forge");
+    }
+
+    #[test]
+    fn channel_credentials_and_tokens_are_dropped() {
+        assert_eq!(
+            channel_name("https://conda.example/t/tk-12345/private/linux-64"),
+            "private"
+        );
+        assert_eq!(
+            channel_name("https://user:pw123@conda.example/linux-64"),
+            "conda.example"
+        );
     }
 
     #[test]

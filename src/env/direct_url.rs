@@ -68,11 +68,14 @@ impl DirectUrl {
     fn try_parse(text: &str) -> Result<Self, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let object = value.as_object().ok_or("not a JSON object")?;
-        let url = object
-            .get("url")
-            .and_then(Value::as_str)
-            .ok_or("no `url` string")?
-            .to_string();
+        // Credentials (`https://user:token@host/repo.git`) are dropped here, where the URL
+        // enters envscan, so no lock, report or message can carry them.
+        let url = crate::index::redact::redact_url(
+            object
+                .get("url")
+                .and_then(Value::as_str)
+                .ok_or("no `url` string")?,
+        );
         let infos: Vec<&str> = ["dir_info", "vcs_info", "archive_info"]
             .into_iter()
             .filter(|k| object.contains_key(*k))
@@ -170,6 +173,15 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_dropped_when_read() {
+        // Regression (issue 14, defect 4): the token reached the lock's `reason` and reports.
+        let (url, _) = parse(
+            r#"{"url": "https://user:s3cr3t-token@git.example/repo.git", "vcs_info": {"vcs": "git", "commit_id": "abc"}}"#,
+        );
+        assert_eq!(url.unwrap().url, "https://git.example/repo.git");
     }
 
     #[test]

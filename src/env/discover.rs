@@ -97,7 +97,9 @@ fn locate(
         return match prefix_of(path) {
             Some((prefix, exe)) => Ok(Some((FoundBy::Flag, prefix, exe))),
             None => bail!(
-                "--python {}: not a Python interpreter or environment",
+                "--python {}: not a Python interpreter or environment (an interpreter is an \
+                 executable file named python* in the bin/ folder of a prefix that has \
+                 pyvenv.cfg or lib/pythonX.Y; or pass the prefix folder itself)",
                 path.display()
             ),
         };
@@ -193,27 +195,56 @@ pub fn prefix_of(path: &Path) -> Option<(PathBuf, Option<PathBuf>)> {
         }
         return None;
     }
-    if !absolute.is_file() {
+    // `--python /etc/passwd` once "found" a Python at `/` (which has a lib/python3.X): a file
+    // must look like an interpreter, and its prefix must be where interpreters live.
+    if !is_interpreter_file(&absolute) {
         return None;
     }
     let exe_dir = absolute.parent()?;
-    for dir in [Some(exe_dir), exe_dir.parent()].into_iter().flatten() {
-        if dir.join("pyvenv.cfg").is_file() || (dir != exe_dir && looks_like_prefix(dir)) {
-            return Some((dir.to_path_buf(), Some(absolute.clone())));
-        }
+    if exe_dir.join("pyvenv.cfg").is_file() {
+        return Some((exe_dir.to_path_buf(), Some(absolute.clone())));
+    }
+    if exe_dir
+        .file_name()
+        .is_some_and(|n| n == "bin" || n == "Scripts")
+        && let Some(dir) = exe_dir.parent()
+        && looks_like_prefix(dir)
+    {
+        return Some((dir.to_path_buf(), Some(absolute.clone())));
     }
     // A symlink such as /usr/bin/python3 → python3.11, or a Windows base install.
     if exe_dir.join("Lib").join("os.py").is_file() {
         return Some((exe_dir.to_path_buf(), Some(absolute.clone())));
     }
     let resolved = fs_err::canonicalize(&absolute).ok()?;
-    if resolved != absolute {
-        let dir = resolved.parent()?.parent()?;
-        if looks_like_prefix(dir) {
+    if resolved != absolute && is_interpreter_file(&resolved) {
+        let bin = resolved.parent()?;
+        let dir = bin.parent()?;
+        if bin.file_name().is_some_and(|n| n == "bin") && looks_like_prefix(dir) {
             return Some((dir.to_path_buf(), Some(absolute)));
         }
     }
     None
+}
+
+/// An executable regular file (after links) named like an interpreter: `python`,
+/// `python3.12`, `pypy3`, `python.exe`.
+fn is_interpreter_file(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    let named = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        let n = n.to_ascii_lowercase();
+        n.starts_with("python") || n.starts_with("pypy")
+    });
+    named && meta.is_file() && meta.permissions().mode() & 0o111 != 0
+}
+
+/// `3.11` or `3.11.7`: a major and a minor that fit, and a valid PEP 440 release.
+fn is_usable_python_version(version: &str) -> bool {
+    crate::settings::PythonVersion::parse(version).is_some()
+        && super::pep508::parse_guarded::<pep440_rs::Version>(version).is_ok()
 }
 
 fn read_interpreter(
@@ -225,9 +256,9 @@ fn read_interpreter(
 ) -> Interpreter {
     let prefix = fs_err::canonicalize(prefix).unwrap_or_else(|_| prefix.to_path_buf());
     let cfg_path = prefix.join("pyvenv.cfg");
-    let cfg = match fs_err::read(&cfg_path) {
-        Ok(bytes) => Some(PyvenvCfg::parse(&String::from_utf8_lossy(&bytes))),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+    let cfg = match crate::fsread::read_lossy_capped(&cfg_path, crate::fsread::cap::CONFIG) {
+        Ok(text) => Some(PyvenvCfg::parse(&text)),
+        Err(err) if err.is_not_found() => None,
         Err(err) => {
             diagnostics.push(
                 Diagnostic::error(PYVENV_CFG_UNREADABLE, err.to_string())
@@ -253,11 +284,32 @@ fn read_interpreter(
     if lib.is_empty() {
         lib = layout::lib_folders(&base_prefix);
     }
+    // A version read from a file must be a usable one (`version = 3.99999999999999999999`
+    // in pyvenv.cfg once made `lock` fail whole): otherwise a diagnostic, and the next source.
+    let mut usable = |version: String, source: &Path| {
+        if is_usable_python_version(&version) {
+            return Some(version);
+        }
+        diagnostics.push(
+            Diagnostic::warning(
+                PYTHON_VERSION_UNKNOWN,
+                format!("{version:?} is not a Python version; it is ignored"),
+            )
+            .with_file(source.display().to_string()),
+        );
+        None
+    };
     let version = queried
         .as_ref()
         .map(|q| q.version.clone())
-        .or_else(|| cfg.as_ref().and_then(|c| c.version.clone()))
-        .or_else(|| conda::python_version(&prefix))
+        .or_else(|| {
+            cfg.as_ref()
+                .and_then(|c| c.version.clone())
+                .and_then(|v| usable(v, &cfg_path))
+        })
+        .or_else(|| {
+            conda::python_version(&prefix).and_then(|v| usable(v, &prefix.join("conda-meta")))
+        })
         .or_else(|| lib.first().map(|f| format!("{}.{}", f.major, f.minor)));
     let version = version.unwrap_or_else(|| {
         diagnostics.push(
@@ -358,6 +410,14 @@ mod tests {
         fs_err::create_dir_all(dir.join("lib/python3.11/site-packages")).unwrap();
         fs_err::create_dir_all(dir.join("bin")).unwrap();
         fs_err::write(dir.join("bin/python3"), "").unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs_err::set_permissions(
+                dir.join("bin/python3"),
+                std::fs::Permissions::from_mode(0o755),
+            )
+            .unwrap();
+        }
         fs_err::write(
             dir.join("pyvenv.cfg"),
             "home = /nonexistent/bin\nversion = 3.11.4\n",
@@ -410,6 +470,20 @@ mod tests {
         let (found_by, _, _) = locate(&opts, &mut diags).unwrap().unwrap();
         assert_eq!(found_by, FoundBy::ProjectVenv);
         assert_eq!(diags[0].code, ENV_NOT_FOUND);
+    }
+
+    #[test]
+    fn a_file_that_is_no_interpreter_names_no_environment() {
+        // Regression (issue 14, defect 16): `--python /etc/passwd` used a Python at `/`.
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(dir.path().join("lib/python3.11")).unwrap();
+        fs_err::create_dir_all(dir.path().join("etc")).unwrap();
+        fs_err::write(dir.path().join("etc/passwd"), "root:x:0:0\n").unwrap();
+        assert_eq!(prefix_of(&dir.path().join("etc/passwd")), None);
+        // Named like one but not executable, or not in a bin/ folder: still not.
+        fs_err::create_dir_all(dir.path().join("bin")).unwrap();
+        fs_err::write(dir.path().join("bin/python3"), "").unwrap();
+        assert_eq!(prefix_of(&dir.path().join("bin/python3")), None);
     }
 
     #[test]

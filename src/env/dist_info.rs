@@ -16,6 +16,7 @@ use super::metadata::{self, CoreMetadata};
 use super::record::{self, Placement};
 use super::{DistKind, Distribution, EntryPoint, MetadataFormat};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::fsread::{self, cap};
 use crate::names::PackageName;
 
 pub const METADATA_MISSING: Code = Code("metadata-missing");
@@ -26,14 +27,12 @@ pub const REQUIRES_PYTHON_INVALID: Code = Code("requires-python-invalid");
 pub const RECORD_MISSING: Code = Code("record-missing");
 pub const RECORD_EMPTY: Code = Code("record-empty");
 
-/// Reads a file of the metadata folder: `Ok(None)` when absent, a diagnostic when unreadable.
+/// Reads a file of the metadata folder: `Ok(None)` when absent, a diagnostic when unreadable,
+/// not a regular file (a FIFO, a link to `/dev/zero`) or over [`cap::METADATA`].
 pub(super) fn read_optional(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
-    match fs_err::read(path) {
-        Ok(bytes) => Some(match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
-        }),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+    match fsread::read_lossy_capped(path, cap::METADATA) {
+        Ok(text) => Some(text),
+        Err(err) if err.is_not_found() => None,
         Err(err) => {
             diagnostics.push(
                 Diagnostic::warning(METADATA_UNREADABLE, err.to_string())
@@ -45,34 +44,49 @@ pub(super) fn read_optional(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> O
 }
 
 /// Reads a core-metadata file up to its first empty line: the headers. The long description
-/// after it can be megabytes and is never needed.
+/// after it can be megabytes and is never needed. Headers past [`cap::METADATA`] are cut
+/// there with a diagnostic (a file of one endless line cannot take the memory).
 pub(super) fn read_headers(path: &Path, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
-    use std::io::BufRead;
-    let file = match fs_err::File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+    use std::io::{BufRead, Read};
+    let unreadable = |message: String, diagnostics: &mut Vec<Diagnostic>| {
+        diagnostics.push(
+            Diagnostic::warning(METADATA_UNREADABLE, message).with_file(path.display().to_string()),
+        );
+    };
+    let file = match fsread::open_regular(path) {
+        Ok((file, _)) => file,
+        Err(err) if err.is_not_found() => return None,
         Err(err) => {
-            diagnostics.push(
-                Diagnostic::warning(METADATA_UNREADABLE, err.to_string())
-                    .with_file(path.display().to_string()),
-            );
+            unreadable(err.to_string(), diagnostics);
             return None;
         }
     };
-    let mut reader = std::io::BufReader::with_capacity(8192, file);
+    let mut reader = std::io::BufReader::with_capacity(8192, file.take(cap::METADATA + 1));
     let mut bytes = Vec::with_capacity(2048);
     loop {
         let start = bytes.len();
         match reader.read_until(b'\n', &mut bytes) {
             Ok(0) => break,
+            Ok(_) if bytes.len() as u64 > cap::METADATA => {
+                unreadable(
+                    format!(
+                        "{}: headers longer than {} bytes; the rest is not read",
+                        path.display(),
+                        cap::METADATA
+                    ),
+                    diagnostics,
+                );
+                bytes.truncate(start);
+                break;
+            }
             // Only a truly empty line ends the headers (a line of spaces continues a field);
             // metadata::headers finds the exact end, this only stops reading the body.
             Ok(_) if matches!(&bytes[start..], b"\n" | b"\r\n") => break,
             Ok(_) => {}
             Err(err) => {
-                diagnostics.push(
-                    Diagnostic::warning(METADATA_UNREADABLE, err.to_string())
-                        .with_file(path.display().to_string()),
+                unreadable(
+                    format!("cannot read {}: {err}", path.display()),
+                    diagnostics,
                 );
                 break;
             }
@@ -141,7 +155,7 @@ pub(super) fn from_core_metadata(
         metadata::parse_version(&version, folder, VERSION_INVALID, diagnostics)
     };
     if let Some(spec) = &meta.requires_python
-        && let Err(err) = spec.parse::<pep440_rs::VersionSpecifiers>()
+        && let Err(err) = super::pep508::parse_guarded::<pep440_rs::VersionSpecifiers>(spec)
     {
         diagnostics.push(
             Diagnostic::warning(

@@ -57,8 +57,8 @@ pub fn read_finder(
 ) -> Option<EditableFinder> {
     let module = finder_module_of(import_line)?;
     let file = site_packages.join(format!("{module}.py"));
-    let source = match fs_err::read(&file) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+    let source = match crate::fsread::read_lossy_capped(&file, crate::fsread::cap::METADATA) {
+        Ok(text) => text,
         Err(err) => {
             diagnostics.push(
                 Diagnostic::warning(EDITABLE_FINDER_UNREADABLE, err.to_string())

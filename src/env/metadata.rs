@@ -192,13 +192,14 @@ pub fn parse_requires_dist(
 ) -> Vec<RequiresDist> {
     raw.into_iter()
         .map(|raw| {
-            let parsed = match raw.parse::<pep508_rs::Requirement>() {
+            // Guarded: pep508_rs panics on some malformed lines (see `super::pep508`).
+            let parsed = match super::pep508::parse_guarded::<pep508_rs::Requirement>(&raw) {
                 Ok(req) => Some(req),
                 Err(err) => {
                     diagnostics.push(
                         Diagnostic::warning(
                             REQUIREMENT_INVALID,
-                            format!("Requires-Dist {raw:?} does not parse: {}", first_line(&err)),
+                            format!("Requires-Dist {raw:?} does not parse: {err}"),
                         )
                         .with_file(file.display().to_string()),
                     );
@@ -210,14 +211,6 @@ pub fn parse_requires_dist(
         .collect()
 }
 
-fn first_line(err: &impl std::fmt::Display) -> String {
-    err.to_string()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// Parses a version with pep440_rs; `None` (and a diagnostic) when it does not parse.
 pub fn parse_version(
     raw: &str,
@@ -225,16 +218,13 @@ pub fn parse_version(
     code: Code,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<pep440_rs::Version> {
-    match raw.parse::<pep440_rs::Version>() {
+    match super::pep508::parse_guarded::<pep440_rs::Version>(raw) {
         Ok(version) => Some(version),
         Err(err) => {
             diagnostics.push(
                 Diagnostic::warning(
                     code,
-                    format!(
-                        "version {raw:?} is not a PEP 440 version: {}",
-                        first_line(&err)
-                    ),
+                    format!("version {raw:?} is not a PEP 440 version: {err}"),
                 )
                 .with_file(file.display().to_string()),
             );

@@ -26,6 +26,7 @@ pub mod file_index;
 pub mod kind;
 pub mod layout;
 pub mod metadata;
+pub mod pep508;
 pub mod pth;
 pub mod pyvenv;
 pub mod record;

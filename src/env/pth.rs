@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 use super::record::normalize_lexically;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::fsread::{self, cap};
+use crate::index::redact;
 
 pub const PTH_UNREADABLE: Code = Code("pth-unreadable");
 pub const PTH_PATH_MISSING: Code = Code("pth-path-missing");
@@ -43,6 +45,7 @@ pub fn parse(
         ..PthFile::default()
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut missing = 0usize;
     for (index, line) in text.lines().enumerate() {
         let number = index as u32 + 1;
         if line.starts_with('#') || line.trim().is_empty() {
@@ -58,18 +61,44 @@ pub fn parse(
                 out.paths.push(path);
             }
         } else {
+            missing += 1;
+            if missing > MAX_MISSING_REPORTED {
+                continue;
+            }
+            // A line may be a URL with credentials: never show its userinfo.
+            let shown = if line.contains("://") {
+                redact::redact_url(line.trim())
+            } else {
+                path.display().to_string()
+            };
             diagnostics.push(
                 Diagnostic::info(
                     PTH_PATH_MISSING,
-                    format!("path {} does not exist; Python skips it", path.display()),
+                    format!("path {shown} does not exist; Python skips it"),
                 )
                 .with_file(file.display().to_string())
                 .with_line(number),
             );
         }
     }
+    if missing > MAX_MISSING_REPORTED {
+        diagnostics.push(
+            Diagnostic::info(
+                PTH_PATH_MISSING,
+                format!(
+                    "and {} more paths that do not exist",
+                    missing - MAX_MISSING_REPORTED
+                ),
+            )
+            .with_file(file.display().to_string()),
+        );
+    }
     out
 }
+
+/// Missing paths reported one by one per `.pth` file; the rest are counted in one diagnostic
+/// (a hostile file of a million lines must not make a million diagnostics).
+pub const MAX_MISSING_REPORTED: usize = 20;
 
 /// Every `.pth` file of a site-packages folder, in alphabetical order.
 pub fn read_folder(site_packages: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PthFile> {
@@ -85,10 +114,10 @@ pub fn read_folder(site_packages: &Path, diagnostics: &mut Vec<Diagnostic>) -> V
     let mut out = Vec::new();
     for name in names {
         let file = site_packages.join(&name);
-        match fs_err::read(&file) {
-            Ok(bytes) => out.push(parse(
+        match fsread::read_lossy_capped(&file, cap::CONFIG) {
+            Ok(text) => out.push(parse(
                 &file,
-                &String::from_utf8_lossy(&bytes),
+                &text,
                 site_packages,
                 |p| p.exists(),
                 diagnostics,
@@ -122,12 +151,15 @@ pub fn egg_links(site_packages: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec
     files.sort();
     let mut out = Vec::new();
     for file in files {
-        let Ok(text) = fs_err::read_to_string(&file) else {
-            diagnostics.push(
-                Diagnostic::warning(PTH_UNREADABLE, "cannot read egg-link file")
-                    .with_file(file.display().to_string()),
-            );
-            continue;
+        let text = match fsread::read_lossy_capped(&file, cap::CONFIG) {
+            Ok(text) => text,
+            Err(err) => {
+                diagnostics.push(
+                    Diagnostic::warning(PTH_UNREADABLE, err.to_string())
+                        .with_file(file.display().to_string()),
+                );
+                continue;
+            }
         };
         let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
             continue;
@@ -139,7 +171,14 @@ pub fn egg_links(site_packages: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec
             diagnostics.push(
                 Diagnostic::warning(
                     PTH_PATH_MISSING,
-                    format!("egg-link target {} does not exist", target.display()),
+                    format!(
+                        "egg-link target {} does not exist",
+                        if first.contains("://") {
+                            redact::redact_url(first)
+                        } else {
+                            target.display().to_string()
+                        }
+                    ),
                 )
                 .with_file(file.display().to_string()),
             );

@@ -6,7 +6,13 @@
 //!   N / concurrency round trips.
 //! - Timeouts: `connect_timeout` for the TCP and TLS handshake; `read_timeout` for the
 //!   response headers and then for each read of the body (reqwest's blocking client applies
-//!   its timeout per `read` call, which is exactly a read timeout).
+//!   its timeout per `read` call, which is exactly a read timeout). Since a server that drips
+//!   a byte every few seconds never trips a read timeout, each request also has a deadline
+//!   (`request_deadline`, body included, checked between reads and shortening the read
+//!   timeout as it nears), and all index work of the run a budget (`total_budget`, retries
+//!   and their waits included); either spent is an error naming the URL.
+//! - The body streams in through a cap (`max_page_bytes`): a declared Content-Length over it
+//!   is refused before reading, and a body that grows past it is cut off there.
 //! - Per package, indexes are tried in order (see the module doc of `index` for why the first
 //!   index with the version wins). The cache answers without a request when it has the
 //!   version on some index and every earlier index is known (cached) not to have it; a
@@ -19,7 +25,7 @@ use std::io::Read;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pep440_rs::Version;
@@ -33,10 +39,8 @@ use super::redact::{self, Credentials};
 use super::retry;
 use super::simple::{self, ProjectPage};
 use super::{Found, IndexError, IndexSettings, Lookup, VersionFiles};
+use crate::fsread;
 use crate::names::PackageName;
-
-/// Largest project page read (the biggest PyPI pages are a few tens of MiB).
-const MAX_BODY: u64 = 256 * 1024 * 1024;
 
 const USER_AGENT: &str = concat!("envscan/", env!("CARGO_PKG_VERSION"));
 
@@ -55,6 +59,8 @@ pub struct IndexClient {
     cache: Cache,
     /// Every credential string, scrubbed from error texts as a last guard.
     secrets: Vec<String>,
+    /// When the run's index work must be over (`settings.total_budget` from creation).
+    budget_end: Instant,
 }
 
 /// How one attempt ended, when it did not produce an answer.
@@ -71,7 +77,8 @@ impl IndexClient {
         let netrc = settings
             .netrc
             .as_ref()
-            .and_then(|path| fs_err::read_to_string(path).ok())
+            // Settings already reported a netrc that is a FIFO, a device or too large.
+            .and_then(|path| fsread::read_lossy_capped(path, fsread::cap::CONFIG).ok())
             .map(|text| Netrc::parse(&text))
             .unwrap_or_default();
         let mut indexes = Vec::new();
@@ -117,6 +124,7 @@ impl IndexClient {
         };
         let cache = Cache::new(&settings.cache_dir);
         Ok(IndexClient {
+            budget_end: Instant::now() + settings.total_budget,
             settings,
             indexes,
             http,
@@ -283,6 +291,9 @@ impl IndexClient {
         let url = project_url(&index.url, name);
         let mut attempt = 0;
         loop {
+            if Instant::now() >= self.budget_end {
+                return Err(self.budget_spent(index, &url, attempt));
+            }
             match self.fetch_once(http, index, &url, name, attempt + 1) {
                 Ok(page) => return Ok(page),
                 Err(Failure::Fatal(error)) => return Err(error),
@@ -290,10 +301,27 @@ impl IndexClient {
                     if attempt >= self.settings.retries {
                         return Err(error);
                     }
-                    std::thread::sleep(retry::delay(&self.settings.backoff, attempt, retry_after));
+                    let wait = retry::delay(&self.settings.backoff, attempt, retry_after);
+                    let left = self.budget_end.saturating_duration_since(Instant::now());
+                    if wait >= left {
+                        return Err(self.budget_spent(index, &url, attempt + 1));
+                    }
+                    std::thread::sleep(wait);
                     attempt += 1;
                 }
             }
+        }
+    }
+
+    fn budget_spent(&self, index: &Index, url: &Url, attempts: u32) -> IndexError {
+        IndexError::Unreachable {
+            index: index.url.to_string(),
+            url: url.to_string(),
+            attempts,
+            cause: format!(
+                "the run's index budget of {} s is spent (ENVSCAN_INDEX_BUDGET)",
+                self.settings.total_budget.as_secs_f64()
+            ),
         }
     }
 
@@ -312,7 +340,23 @@ impl IndexClient {
             attempts,
             cause: self.scrub(&cause),
         };
-        let mut request = http.get(url.clone()).header(ACCEPT, simple::ACCEPT);
+        let started = Instant::now();
+        let deadline = (started + self.settings.request_deadline).min(self.budget_end);
+        let deadline_error = || {
+            unreachable(format!(
+                "no complete answer within {} s (the request deadline, ENVSCAN_INDEX_REQUEST_DEADLINE, or the run's index budget)",
+                deadline.saturating_duration_since(started).as_secs_f64()
+            ))
+        };
+        let read_timeout = self
+            .settings
+            .read_timeout
+            .min(deadline.saturating_duration_since(started))
+            .max(Duration::from_millis(1));
+        let mut request = http
+            .get(url.clone())
+            .header(ACCEPT, simple::ACCEPT)
+            .timeout(read_timeout);
         if let Some(credentials) = &index.credentials {
             request = request.basic_auth(&credentials.username, credentials.password.as_ref());
         }
@@ -371,21 +415,48 @@ impl IndexClient {
             .map(str::to_string);
         let format = simple::format_of(content_type.as_deref())
             .map_err(|reason| Failure::Fatal(invalid(reason)))?;
-        let mut body = Vec::new();
-        if let Err(err) = (&mut response).take(MAX_BODY + 1).read_to_end(&mut body) {
-            return Err(Failure::Retry {
-                error: unreachable(format!(
-                    "reading the response body failed: {}",
-                    retry::describe(&err)
-                )),
-                retry_after: None,
-            });
+        let max = self.settings.max_page_bytes;
+        let too_large = || {
+            Failure::Fatal(invalid(format!(
+                "the page is larger than {max} bytes (ENVSCAN_INDEX_MAX_PAGE_BYTES); it is not read"
+            )))
+        };
+        if response.content_length().is_some_and(|len| len > max) {
+            return Err(too_large());
         }
-        if body.len() as u64 > MAX_BODY {
-            return Err(Failure::Fatal(invalid(format!(
-                "the page is larger than {} MiB",
-                MAX_BODY >> 20
-            ))));
+        let mut body = Vec::new();
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            if Instant::now() >= deadline {
+                return Err(Failure::Retry {
+                    error: deadline_error(),
+                    retry_after: None,
+                });
+            }
+            match response.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if (body.len() + n) as u64 > max {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk[..n]);
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    let error = if Instant::now() >= deadline {
+                        deadline_error()
+                    } else {
+                        unreachable(format!(
+                            "reading the response body failed: {}",
+                            retry::describe(&err)
+                        ))
+                    };
+                    return Err(Failure::Retry {
+                        error,
+                        retry_after: None,
+                    });
+                }
+            }
         }
         match simple::parse(format, &body, &final_url, name) {
             Ok(page) => Ok(Some(page)),

@@ -33,7 +33,7 @@ mod dns;
 mod filename;
 mod netrc;
 mod pipconf;
-mod redact;
+pub mod redact;
 mod retry;
 mod settings;
 mod simple;

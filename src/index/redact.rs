@@ -74,8 +74,61 @@ pub fn scrub<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> Stri
     out
 }
 
+/// A URL read from the environment (`direct_url.json`, conda-meta, egg-links) without the
+/// credentials it may carry, so they never reach a lock, a report or an error: the password
+/// always goes, and the user name too (a token-only URL, `https://TOKEN@host/`, puts the
+/// secret there) except ssh's conventional `git@` with no password, which is no secret and
+/// which `git+ssh://` URLs need. Text that does not parse as a URL loses every `userinfo@`.
+pub fn redact_url(text: &str) -> String {
+    let parsed = Url::parse(text);
+    match &parsed {
+        Ok(url) if url.username().is_empty() && url.password().is_none() => {
+            // A `#`, `/` or `?` in an unencoded password ends the authority early, and the
+            // parser sees no userinfo: decide on the raw text.
+            if loose_userinfo_end(text).is_none() {
+                return text.to_string();
+            }
+        }
+        Ok(url) => {
+            let mut clean = url.clone();
+            let _ = clean.set_password(None);
+            if url.password().is_some() || url.username() != "git" {
+                let _ = clean.set_username("");
+            }
+            return clean.to_string();
+        }
+        Err(_) => {}
+    }
+    replace_loose_userinfo(text, "")
+}
+
+/// `text` (a URL as configured, possibly unparsable) with everything that may be userinfo
+/// replaced by `****`, for messages about a URL that cannot be used.
+pub fn mask_url(text: &str) -> String {
+    replace_loose_userinfo(text, "****@")
+}
+
+/// Where the userinfo of `scheme://…` may end, read loosely: the last `@` of the first
+/// whitespace-free token after `://`, since an unencoded password may hold `#`, `/` or `?`.
+/// Ex) `https://u:pa#ss@host/` → the `@` before `host`.
+fn loose_userinfo_end(text: &str) -> Option<(usize, usize)> {
+    let start = text.find("://")? + 3;
+    let token_end = text[start..]
+        .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'))
+        .map_or(text.len(), |i| start + i);
+    let at = text[start..token_end].rfind('@')?;
+    Some((start, start + at))
+}
+
+fn replace_loose_userinfo(text: &str, with: &str) -> String {
+    match loose_userinfo_end(text) {
+        Some((start, at)) => format!("{}{with}{}", &text[..start], &text[at + 1..]),
+        None => text.to_string(),
+    }
+}
+
 /// `https://u:p@host/x` → `https://host/x` anywhere in a text.
-fn strip_userinfo_in_text(text: &str) -> String {
+pub fn strip_userinfo_in_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("://") {
@@ -136,6 +189,32 @@ mod tests {
         assert_eq!(credentials.username, "alice");
         assert_eq!(credentials.password.as_deref(), Some("p@ss"));
         assert!(!format!("{credentials:?}").contains("p@ss"));
+    }
+
+    #[test]
+    fn urls_from_the_environment_lose_their_credentials() {
+        assert_eq!(
+            redact_url("git+https://user:tok3n@host.example/repo.git"),
+            "git+https://host.example/repo.git"
+        );
+        assert_eq!(
+            redact_url("https://ghp_secret@host.example/x.whl"),
+            "https://host.example/x.whl"
+        );
+        assert_eq!(
+            redact_url("git+ssh://git@host.example/o/r.git"),
+            "git+ssh://git@host.example/o/r.git"
+        );
+        assert_eq!(redact_url("file:///src/x"), "file:///src/x");
+        // An unencoded `#`, `/` or `?` in the password: the userinfo still goes.
+        for raw in [
+            "https://u:pa#ss@host.example/",
+            "https://u:pa/ss@host.example/",
+            "https://u:pa?ss@host.example/",
+        ] {
+            assert_eq!(redact_url(raw), "https://host.example/", "{raw}");
+            assert_eq!(mask_url(raw), "https://****@host.example/", "{raw}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! Requests in flight: 16, or `$ENVSCAN_INDEX_CONCURRENCY` (a hidden knob for benchmarks; a
 //! value that is not a positive integer is ignored).
 
+use std::cell::RefCell;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,6 +26,8 @@ use url::Url;
 use super::IndexError;
 use super::pipconf::{self, PipConf};
 use super::redact;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::fsread::{self, cap};
 
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
 
@@ -76,12 +79,34 @@ pub struct IndexSettings {
     pub connect_timeout: Duration,
     /// Longest wait for the response headers and between two reads of the body.
     pub read_timeout: Duration,
+    /// Longest time one request may take, headers and whole body included: an index that
+    /// drips a byte every few seconds never trips `read_timeout`, and is cut off here.
+    /// `$ENVSCAN_INDEX_REQUEST_DEADLINE` (seconds) overrides it.
+    pub request_deadline: Duration,
+    /// Longest time all index work of a run may take, retries and waits included.
+    /// `$ENVSCAN_INDEX_BUDGET` (seconds) overrides it.
+    pub total_budget: Duration,
+    /// Largest project page accepted; a larger one is refused while it streams in, before it
+    /// can take the memory. `$ENVSCAN_INDEX_MAX_PAGE_BYTES` overrides it.
+    pub max_page_bytes: u64,
     /// Retries after the first attempt.
     pub retries: u32,
     pub backoff: Backoff,
     /// Draw a progress bar on stderr (the caller passes "stderr is a terminal").
     pub progress: bool,
+    /// Problems met while reading the settings (a pip.conf or netrc that is a FIFO or a link
+    /// to a device): the caller reports them; the file is left out.
+    pub diagnostics: Vec<Diagnostic>,
 }
+
+/// Overrides, in seconds, of [`IndexSettings::request_deadline`] and
+/// [`IndexSettings::total_budget`], and of [`IndexSettings::max_page_bytes`] in bytes.
+pub const REQUEST_DEADLINE: &str = "ENVSCAN_INDEX_REQUEST_DEADLINE";
+pub const TOTAL_BUDGET: &str = "ENVSCAN_INDEX_BUDGET";
+pub const MAX_PAGE_BYTES: &str = "ENVSCAN_INDEX_MAX_PAGE_BYTES";
+
+/// A pip.conf or netrc exists but is not read (not a regular file, too large, unreadable).
+pub const INDEX_CONFIG_UNREADABLE: Code = Code("index-config-unreadable");
 
 impl fmt::Debug for IndexSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,6 +124,9 @@ impl fmt::Debug for IndexSettings {
             .field("concurrency", &self.concurrency)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("request_deadline", &self.request_deadline)
+            .field("total_budget", &self.total_budget)
+            .field("max_page_bytes", &self.max_page_bytes)
             .field("retries", &self.retries)
             .field("backoff", &self.backoff)
             .field("progress", &self.progress)
@@ -114,8 +142,14 @@ pub(crate) trait Environment {
             .filter(|h| !h.is_empty())
             .map(PathBuf::from)
     }
-    fn read(&self, path: &Path) -> Option<String> {
-        fs_err::read_to_string(path).ok()
+    /// The text of a settings file: `Ok(None)` when it does not exist, an error naming the
+    /// path when it exists but is not read (a FIFO, `/dev/zero`, too large).
+    fn read(&self, path: &Path) -> Result<Option<String>, String> {
+        match fsread::read_lossy_capped(path, cap::CONFIG) {
+            Ok(text) => Ok(Some(text)),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err.to_string()),
+        }
     }
 }
 
@@ -140,9 +174,13 @@ impl IndexSettings {
             concurrency: 16,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
+            request_deadline: Duration::from_secs(120),
+            total_budget: Duration::from_secs(600),
+            max_page_bytes: 64 * 1024 * 1024,
             retries: 3,
             backoff: Backoff::default(),
             progress: false,
+            diagnostics: Vec::new(),
         }
     }
 
@@ -176,6 +214,15 @@ impl IndexSettings {
         cache_dir: Option<PathBuf>,
     ) -> Result<IndexSettings, IndexError> {
         let home = env.home();
+        let problems: RefCell<Vec<Diagnostic>> = RefCell::new(Vec::new());
+        let unreadable = |path: &Path, why: String| {
+            let diagnostic = Diagnostic::warning(INDEX_CONFIG_UNREADABLE, why)
+                .with_file(path.display().to_string());
+            let mut problems = problems.borrow_mut();
+            if !problems.contains(&diagnostic) {
+                problems.push(diagnostic);
+            }
+        };
         // pip.conf is read only when flags, config and environment leave something open.
         let pip_conf = || -> Option<(PathBuf, PipConf)> {
             let files = pipconf::candidate_files(
@@ -185,8 +232,13 @@ impl IndexSettings {
             );
             let mut merged: Option<(PathBuf, PipConf)> = None;
             for file in files {
-                let Some(text) = env.read(&file) else {
-                    continue;
+                let text = match env.read(&file) {
+                    Ok(Some(text)) => text,
+                    Ok(None) => continue,
+                    Err(why) => {
+                        unreadable(&file, format!("{why}; its settings are not used"));
+                        continue;
+                    }
                 };
                 let conf = PipConf::parse(&text);
                 let entry = merged.get_or_insert_with(|| (file.clone(), PipConf::default()));
@@ -269,7 +321,14 @@ impl IndexSettings {
             .var("NETRC")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
-            .or_else(|| home.as_ref().map(|h| h.join(".netrc")));
+            .or_else(|| home.as_ref().map(|h| h.join(".netrc")))
+            .filter(|path| match env.read(path) {
+                Ok(_) => true,
+                Err(why) => {
+                    unreadable(path, format!("{why}; no credentials are taken from it"));
+                    false
+                }
+            });
 
         let nonempty = |name: &str| env.var(name).filter(|v| !v.is_empty());
         let ca_bundle = nonempty("PIP_CERT")
@@ -286,6 +345,26 @@ impl IndexSettings {
         if env.var(NO_RETRY_DELAY).is_some_and(|v| v == "1") {
             settings.backoff = Backoff::ZERO;
         }
+        let seconds = |name: &str| {
+            env.var(name)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map(Duration::from_secs_f64)
+        };
+        if let Some(deadline) = seconds(REQUEST_DEADLINE) {
+            settings.request_deadline = deadline;
+        }
+        if let Some(budget) = seconds(TOTAL_BUDGET) {
+            settings.total_budget = budget;
+        }
+        if let Some(bytes) = env
+            .var(MAX_PAGE_BYTES)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|&n| n > 0)
+        {
+            settings.max_page_bytes = bytes;
+        }
+        settings.diagnostics = problems.into_inner();
         if let Some(n) = env
             .var("ENVSCAN_INDEX_CONCURRENCY")
             .and_then(|v| v.trim().parse::<usize>().ok())
@@ -300,13 +379,25 @@ impl IndexSettings {
 /// Parses an index URL from `origin`, adding the trailing slash. Errors never quote
 /// credentials.
 pub fn parse_index_url(text: &str, origin: &str) -> Result<Url, IndexError> {
-    let shown = redact::scrub(text.trim(), []);
+    // Never the raw text: a password with an unencoded `#` or `/` defeats a parser's idea of
+    // where the userinfo ends, so everything that may be userinfo is masked.
+    let shown = redact::mask_url(text.trim());
+    let has_userinfo = shown != text.trim();
     let invalid = |reason: String| IndexError::InvalidUrl {
         url: shown.clone(),
         origin: origin.to_string(),
         reason,
     };
-    let mut url = Url::parse(text.trim()).map_err(|err| invalid(err.to_string()))?;
+    let mut url = Url::parse(text.trim()).map_err(|err| {
+        invalid(if has_userinfo {
+            format!(
+                "{err}; the user name or password (masked here) may hold a character that \
+                 must be percent-encoded (`#` as %23, `/` as %2F, `?` as %3F, `@` as %40)"
+            )
+        } else {
+            err.to_string()
+        })
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(format!(
             "scheme `{}` is not supported (use http or https)",
@@ -340,8 +431,8 @@ mod tests {
         fn var(&self, name: &str) -> Option<String> {
             self.vars.get(name).cloned()
         }
-        fn read(&self, path: &Path) -> Option<String> {
-            self.files.get(path).cloned()
+        fn read(&self, path: &Path) -> Result<Option<String>, String> {
+            Ok(self.files.get(path).cloned())
         }
     }
 

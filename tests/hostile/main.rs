@@ -6,6 +6,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[path = "../index_support/mod.rs"]
+mod index_support;
+
 mod harness;
 
 mod config;

@@ -40,6 +40,15 @@ pub struct Reply {
     pub delay: Duration,
     /// Send only this many bytes of the body, still declaring its full length.
     pub cut_at: Option<usize>,
+    /// Send the body one byte at a time, waiting this long before each.
+    pub drip: Option<Duration>,
+    /// After the headers, wait this long before the body (a server that hangs mid-answer).
+    pub stall_after_headers: Duration,
+    /// Close the connection at once, without a reply (the client sees a reset or EOF).
+    pub reset: bool,
+    /// Stream this many bytes of filler (`[` then spaces) as the body, generated as it is
+    /// sent, with that Content-Length (or none when `false`): huge pages without the memory.
+    pub filler: Option<(u64, bool)>,
 }
 
 impl Reply {
@@ -50,6 +59,10 @@ impl Reply {
             body: vec![],
             delay: Duration::ZERO,
             cut_at: None,
+            drip: None,
+            stall_after_headers: Duration::ZERO,
+            reset: false,
+            filler: None,
         }
     }
     pub fn body(content_type: &str, body: impl Into<Vec<u8>>) -> Self {
@@ -77,6 +90,23 @@ impl Reply {
     }
     pub fn cut_at(mut self, bytes: usize) -> Self {
         self.cut_at = Some(bytes);
+        self
+    }
+    pub fn dripping(mut self, every: Duration) -> Self {
+        self.drip = Some(every);
+        self
+    }
+    pub fn stalling_after_headers(mut self, wait: Duration) -> Self {
+        self.stall_after_headers = wait;
+        self
+    }
+    pub fn reset() -> Self {
+        let mut reply = Reply::status(200);
+        reply.reset = true;
+        reply
+    }
+    pub fn filler(mut self, bytes: u64, declare_length: bool) -> Self {
+        self.filler = Some((bytes, declare_length));
         self
     }
 }
@@ -240,20 +270,49 @@ fn serve(stream: TcpStream, state: &State) {
     };
     std::thread::sleep(reply.delay);
     let mut out = stream;
+    if reply.reset {
+        state.in_flight.fetch_sub(1, Ordering::SeqCst);
+        drop(out);
+        return;
+    }
     let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
     for (name, value) in &reply.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        reply.body.len()
-    ));
+    match reply.filler {
+        Some((len, true)) => head.push_str(&format!("Content-Length: {len}\r\n")),
+        Some((_, false)) => {}
+        None => head.push_str(&format!("Content-Length: {}\r\n", reply.body.len())),
+    }
+    head.push_str("Connection: close\r\n\r\n");
     let body = match reply.cut_at {
         Some(n) => &reply.body[..n.min(reply.body.len())],
         None => &reply.body[..],
     };
     let _ = out.write_all(head.as_bytes());
-    let _ = out.write_all(body);
+    let _ = out.flush();
+    std::thread::sleep(reply.stall_after_headers);
+    if let Some((len, _)) = reply.filler {
+        let block = vec![b' '; 64 * 1024];
+        let _ = out.write_all(b"[");
+        let mut sent = 1u64;
+        while sent < len {
+            let n = block.len().min((len - sent) as usize);
+            if out.write_all(&block[..n]).is_err() {
+                break;
+            }
+            sent += n as u64;
+        }
+    } else if let Some(every) = reply.drip {
+        for byte in body {
+            std::thread::sleep(every);
+            if out.write_all(std::slice::from_ref(byte)).is_err() || out.flush().is_err() {
+                break;
+            }
+        }
+    } else {
+        let _ = out.write_all(body);
+    }
     let _ = out.flush();
     let _ = out.shutdown(std::net::Shutdown::Both);
     state.in_flight.fetch_sub(1, Ordering::SeqCst);
