@@ -1171,6 +1171,44 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_shrinks_while_it_is_packed_is_an_error_not_a_short_entry() {
+        // tar pads whatever it got to the header's size; `Exact` refuses to give less.
+        let mut short = Exact {
+            inner: io::Cursor::new(b"abc".to_vec()),
+            left: 5,
+        };
+        let mut out = Vec::new();
+        let err = io::copy(&mut short, &mut out).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        let mut long = Exact {
+            inner: io::Cursor::new(b"abcdef".to_vec()).take(4),
+            left: 4,
+        };
+        let mut out = Vec::new();
+        io::copy(&mut long, &mut out).unwrap();
+        assert_eq!(out, b"abcd");
+    }
+
+    #[test]
+    fn the_streamed_archive_on_disk_has_the_bytes_built_in_memory() {
+        let names = members(&["mypkg", "helpers.py"]);
+        let in_memory = build(&fixture(), &names).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let packed = pack(&fixture(), &names, dir.path()).unwrap();
+        assert_eq!(packed.sha256, in_memory.sha256);
+        assert_eq!(
+            fs_err::read(dir.path().join(&packed.file_name)).unwrap(),
+            in_memory.bytes
+        );
+        // No temporary file is left beside the archive.
+        let names: Vec<String> = fs_err::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, [packed.file_name]);
+    }
+
+    #[test]
     fn the_fixed_mtime_is_1980_01_02_utc() {
         let days = 10 * 365 + 2 /* 1972, 1976 */ + 1;
         assert_eq!(ARCHIVE_MTIME, days * 86_400);
