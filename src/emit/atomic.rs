@@ -262,10 +262,7 @@ fn stage(item: &Pending<'_>) -> Result<NamedTempFile, OutputError> {
     };
     #[cfg(unix)]
     builder.permissions(new_file_mode);
-    let mut temp = builder.tempfile_in(folder).map_err(folder_error)?;
-    // Held until the file is renamed and closed: marks it as a live run's to the cleaner.
-    // Best effort (some file systems have no locks; the age check still applies).
-    let _ = temp.as_file().try_lock();
+    let mut temp = locked_temp_file(&builder, folder).map_err(folder_error)?;
     temp.write_all(item.bytes).map_err(folder_error)?;
     temp.as_file().sync_all().map_err(folder_error)?;
     if item.existed
@@ -277,6 +274,33 @@ fn stage(item: &Pending<'_>) -> Result<NamedTempFile, OutputError> {
             .map_err(folder_error)?;
     }
     Ok(temp)
+}
+
+/// A new temporary file in `folder`, holding an exclusive `flock` until it is renamed and
+/// closed: that marks it as a live run's to [`remove_stale_temp_files`]. A cleaner in another
+/// run may take the lock between the file's creation and ours and remove it; then the file we
+/// hold is no longer the one at its path, and another is made. Where the file system has no
+/// locks, the file is used unlocked (the age check still protects it).
+fn locked_temp_file(
+    builder: &tempfile::Builder<'_, '_>,
+    folder: &Path,
+) -> io::Result<NamedTempFile> {
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..16 {
+        let temp = builder.tempfile_in(folder)?;
+        if temp.as_file().lock().is_err() {
+            return Ok(temp);
+        }
+        let held = temp.as_file().metadata()?;
+        let still_there = std::fs::symlink_metadata(temp.path())
+            .is_ok_and(|m| m.dev() == held.dev() && m.ino() == held.ino());
+        if still_there {
+            return Ok(temp);
+        }
+        // Removed under us: forget it (its path may now be another file) and make another.
+        let _ = temp.into_temp_path().keep();
+    }
+    Err(io::Error::other("temporary files keep disappearing"))
 }
 
 /// Puts back outputs already renamed when a later rename failed; best effort.

@@ -7,7 +7,9 @@
 //! - conda environment names are `[A-Za-z0-9_][A-Za-z0-9._-]*` (they go into `RUN` and `ENV`
 //!   unquoted, and conda itself refuses `/`, spaces, `:` and `#`);
 //! - `ENV` keys are `[A-Za-z_][A-Za-z0-9_]*`; values hold no control character (a newline
-//!   would start a new instruction, and cannot be quoted in a Dockerfile);
+//!   would start a new instruction, and cannot be quoted in a Dockerfile), and no backslash
+//!   at the end or before a quote (a line continuation to some tools, a parse error to
+//!   hadolint);
 //! - file names (lock, conda file, archives) are `[A-Za-z0-9._+-]+` and not `.`/`..`;
 //! - folders in the image are absolute, of the same characters and `/`, without `..`;
 //! - the cache key is 64 lower-case hex digits.
@@ -302,6 +304,14 @@ pub fn check_env_variable(key: &str, value: &str) -> Result<(), String> {
     if value.chars().any(char::is_control) {
         return Err(format!(
             "the value of {key} holds a control character (a newline?)"
+        ));
+    }
+    // Docker reads `"x \\"` right, but a trailing backslash is a line continuation to tools
+    // that do not track quotes, and hadolint's parser rejects a backslash before a quote:
+    // refused rather than rendered in a form that tools disagree on.
+    if value.ends_with('\\') || value.contains("\\\"") {
+        return Err(format!(
+            "the value of {key} has a backslash at its end or before a quote, which Dockerfile tools read differently"
         ));
     }
     Ok(())

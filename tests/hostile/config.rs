@@ -447,7 +447,7 @@ fn variable_values_with_shell_and_dockerfile_metacharacters_stay_quoted() {
         ("C_TICKS", "`id`"),
         ("D_QUOTES", "it's \"q\""),
         ("E_BACKSLASH", "a\\b"),
-        ("F_CONTINUATION", "x \\"),
+        ("F_CONTINUATION", "x \\ y"),
         ("G_UNICODE", "caf\u{e9} \u{202e}"),
     ];
     let table: Vec<String> = values
@@ -751,4 +751,14 @@ fn an_unknown_key_holding_terminal_escapes_is_printed_escaped() {
         .assert_stderr_contains("unknown key")
         .assert_never_says("\u{1b}")
         .assert_never_says("\u{7}");
+}
+
+#[test]
+fn a_variable_value_ending_in_a_backslash_is_refused() {
+    // `NOTE = 'x \'`: a line continuation to tools that do not track quotes, and hadolint
+    // cannot parse it quoted. Invariant: exit 2 naming `variables`.
+    let sb = Sandbox::new();
+    pyproject(&sb, "variables = { NOTE = 'x \\' }\n");
+    let out = lock(&sb, &[]);
+    assert_refused(&sb, &out, "[tool.envscan] variables");
 }

@@ -482,10 +482,11 @@ fn old_lock_of_one_gigabyte_is_not_read_and_is_replaced() {
 }
 
 #[test]
-fn empty_lock_has_a_packages_array_that_packaging_and_uv_accept() {
+fn empty_lock_has_a_packages_array_that_packaging_pip_and_uv_accept() {
     // Regression (defect 6): a stdlib-only project got a lock with no `packages` key, which
     // packaging, pip and uv reject. Invariant: `packages = []`, and packaging's
-    // Pylock.from_dict and `uv pip install --dry-run -r` accept the lock.
+    // Pylock.from_dict, `uv pip install --dry-run -r` and `pip install --dry-run -r` accept
+    // the lock.
     let sb = Sandbox::new();
     lock(&sb, &[]).assert_exit(0);
     let lock_path = sb.project.join(LOCK);
@@ -513,6 +514,12 @@ fn empty_lock_has_a_packages_array_that_packaging_and_uv_accept() {
         .output()
         .unwrap();
     assert!(uv.status.success(), "{uv:?}");
+    let pip = std::process::Command::new(env.join("bin/python"))
+        .args(["-m", "pip", "install", "--dry-run", "--no-index", "-r"])
+        .arg(&lock_path)
+        .output()
+        .unwrap();
+    assert!(pip.status.success(), "{pip:?}");
 }
 
 #[test]
