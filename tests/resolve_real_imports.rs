@@ -300,3 +300,37 @@ fn a_configured_class_settles_an_import_of_a_project_file_off_the_path() {
             .contains("sibling")
     );
 }
+
+#[test]
+fn the_scan_lists_the_projects_compiled_modules_among_its_own() {
+    let output = Command::cargo_bin("envscan")
+        .unwrap()
+        .args(["scan", "--format", "json"])
+        .arg(support::fixture("local-extension"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let compiled: Vec<(&str, &str)> = report["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["compiled"] == true)
+        .map(|m| (m["name"].as_str().unwrap(), m["file"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        compiled,
+        [
+            ("fastops", "fastops.cpython-311-x86_64-linux-gnu.so"),
+            ("pkg._speed", "pkg/_speed.abi3.so"),
+            ("plainext", "plainext.so"),
+            ("winmod", "winmod.pyd"),
+        ]
+    );
+    let classes: Vec<&str> = report["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["class"].as_str().unwrap())
+        .collect();
+    assert!(classes.iter().all(|c| *c == "local"), "{classes:?}");
+}

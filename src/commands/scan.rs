@@ -51,6 +51,9 @@ pub struct LocalModule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     pub namespace: bool,
+    /// An extension module built in the project (`binary_local`: it cannot travel).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub compiled: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -114,10 +117,11 @@ pub fn report(scan: &ProjectScan, python_version: &str) -> ScanReport {
         .map(|node| LocalModule {
             name: node.name.clone(),
             file: match &node.kind {
-                NodeKind::Local { file } => Some(file.clone()),
+                NodeKind::Local { file } | NodeKind::Compiled { file } => Some(file.clone()),
                 _ => None,
             },
             namespace: node.kind == NodeKind::Namespace,
+            compiled: matches!(node.kind, NodeKind::Compiled { .. }),
         })
         .collect();
     ScanReport {

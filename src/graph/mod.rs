@@ -129,12 +129,17 @@ impl ModuleGraph {
         index
     }
 
-    /// Local modules (and namespace packages), sorted by name.
+    /// Local modules (namespace packages and compiled modules too), sorted by name.
     pub fn local_modules(&self) -> impl Iterator<Item = &Node> {
         self.by_name
             .values()
             .map(|&i| &self.graph[i])
-            .filter(|node| matches!(node.kind, NodeKind::Local { .. } | NodeKind::Namespace))
+            .filter(|node| {
+                matches!(
+                    node.kind,
+                    NodeKind::Local { .. } | NodeKind::Namespace | NodeKind::Compiled { .. }
+                )
+            })
     }
 
     /// The node an import site resolved to.
