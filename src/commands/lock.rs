@@ -145,7 +145,8 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
 }
 
 /// A hand-edited lock that no longer parses: report it with its line (it is regenerated).
-fn existing_lock_problem(path: &Path, root: &Path) -> Option<Diagnostic> {
+#[doc(hidden)] // public for the fuzz target fuzz/fuzz_targets/lock_reader.rs
+pub fn existing_lock_problem(path: &Path, root: &Path) -> Option<Diagnostic> {
     let text = fs_err::read_to_string(path).ok()?;
     let err = toml::from_str::<toml::Table>(&text).err()?;
     let line = err
