@@ -108,6 +108,10 @@ fuzz_target!(|data: &[u8]| {
         };
         (plan, BTreeMap::new())
     };
+    // `envscan plan` renders only a plan that passes its checks. Until the branch with
+    // `emit::plan_check` (issue 14 defects 5 and 9) is merged there are none, and this target
+    // reports the breakouts they stop; after it, add here:
+    //     if plan.validate().is_err() || archives.values().any(|a| plan_check::check_file_name(a).is_err()) { return; }
     let rendered = dockerfile::render(&plan, &archives);
     if let Some(problem) = dockerfile_breakout(&rendered, expected_lines(&plan)) {
         panic!(
