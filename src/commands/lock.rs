@@ -183,7 +183,8 @@ fn lock_path(args: &LockArgs, analysis: &Analysis) -> anyhow::Result<PathBuf> {
 
 /// A hand-edited lock that no longer parses: report it with its line (it is regenerated).
 /// One that is over the output cap is not read at all, and is regenerated too.
-fn existing_lock_problem(path: &Path, root: &Path) -> Option<Diagnostic> {
+#[doc(hidden)] // public for the fuzz target fuzz/fuzz_targets/lock_reader.rs
+pub fn existing_lock_problem(path: &Path, root: &Path) -> Option<Diagnostic> {
     let text = match crate::fsread::read_to_string_capped(path, crate::fsread::cap::OUTPUT) {
         Ok(text) => text,
         Err(crate::fsread::ReadError::TooLarge { cap, .. }) => {

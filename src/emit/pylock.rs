@@ -117,7 +117,9 @@ fn file_table(file: &LockedFile) -> String {
         quote(&file.name),
         quote(&file.url)
     );
-    if let Some(size) = file.size {
+    // A TOML integer is an i64: a larger size (only a broken or hostile index gives one)
+    // would make the whole lock unreadable, so it is left out as if the index had not said.
+    if let Some(size) = file.size.filter(|&s| i64::try_from(s).is_ok()) {
         let _ = write!(table, ", size = {size}");
     }
     if let Some(upload_time) = &file.upload_time {
@@ -190,6 +192,22 @@ mod tests {
         );
         assert!(wheel.get("size").is_none());
         assert_eq!(doc["tool"]["envscan"]["complete"].as_bool(), Some(true));
+    }
+
+    #[test]
+    fn a_size_beyond_a_toml_integer_is_left_out_and_the_lock_still_parses() {
+        // Regression (fuzz target `lock_reader`): an index's `size` of 2^64-1 was written as
+        // is, and TOML integers are i64, so the whole lock failed to parse (pip, uv, check).
+        let mut lock = lock();
+        lock.packages[0].wheels[0].size = Some(u64::MAX);
+        let text = lock.render().unwrap();
+        let doc: toml::Table = toml::from_str(&text).unwrap();
+        let wheel = &doc["packages"].as_array().unwrap()[0]["wheels"][0];
+        assert!(wheel.get("size").is_none());
+        assert_eq!(
+            doc["packages"][0]["sdist"]["size"].as_integer(),
+            Some(34041)
+        );
     }
 
     #[test]

@@ -26,6 +26,10 @@ use crate::diagnostic::{Code, Diagnostic};
 
 pub const EDITABLE_FINDER_UNREADABLE: Code = Code("editable-finder-unreadable");
 
+/// The deepest line a finder may nest: setuptools' finders nest 3 levels; the rest of the
+/// scan parses up to [`crate::parse::MAX_NESTING`] on large stacks, this runs on any thread.
+pub const FINDER_MAX_NESTING: u32 = 100;
+
 /// One finder module and what it maps.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EditableFinder {
@@ -89,6 +93,17 @@ pub fn parse_finder(
                 .with_file(file.display().to_string()),
         );
     };
+    // Parsing, walking and dropping the tree recurse once per nesting level, on whatever
+    // thread reads the environment: a finder nested thousands deep overflowed the stack
+    // (SIGSEGV, found by fuzz/fuzz_targets/pth.rs). setuptools writes two flat dict literals.
+    let (_, deep) = crate::parse::depth::guard(source, FINDER_MAX_NESTING);
+    if let Some(first) = deep.first() {
+        report(format!(
+            "line {} nests about {} levels deep (limit {FINDER_MAX_NESTING}); not read",
+            first.line, first.depth
+        ));
+        return finder;
+    }
     let parsed = match ruff_python_parser::parse_module(source) {
         Ok(parsed) => parsed,
         Err(err) => {
@@ -184,6 +199,27 @@ mod tests {
         let (finder, diags) = parse("MAPPING = {'a': os.getcwd(), 'b': '/b'}\n");
         assert_eq!(finder.mapping.keys().collect::<Vec<_>>(), ["b"]);
         assert_eq!(diags[0].code, EDITABLE_FINDER_UNREADABLE);
+    }
+
+    #[test]
+    fn a_finder_nested_too_deep_is_refused_without_overflowing_the_stack() {
+        // Regression (fuzz target `pth`): 200,000 `[` overflowed the reading thread's stack
+        // in ruff's parser (SIGSEGV, the whole run lost). Run on a main-thread-sized stack.
+        let source = format!("MAPPING = {{'a': '/x/a'}}\nN = {}\n", "[".repeat(200_000));
+        let (finder, diags) = std::thread::Builder::new()
+            .stack_size(8 * 1024 * 1024)
+            .spawn(move || parse(&source))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(finder.mapping.is_empty());
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, EDITABLE_FINDER_UNREADABLE);
+        assert!(
+            diags[0].message.contains("line 2 nests"),
+            "{}",
+            diags[0].message
+        );
     }
 
     #[test]

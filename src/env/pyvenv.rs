@@ -40,7 +40,7 @@ impl PyvenvCfg {
                     // `3.12.0.final.0` → `3.12.0`; `3.11.7` stays.
                     let release: Vec<&str> = value
                         .split('.')
-                        .take_while(|p| p.chars().all(|c| c.is_ascii_digit()))
+                        .take_while(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
                         .take(3)
                         .collect();
                     if release.len() >= 2 {
@@ -101,6 +101,18 @@ mod tests {
         assert_eq!(cfg.version.as_deref(), Some("3.12.0"));
         assert_eq!(cfg.implementation.as_deref(), Some("cpython"));
         assert!(cfg.include_system_site_packages);
+    }
+
+    #[test]
+    fn a_version_with_an_empty_part_is_not_kept() {
+        // Regression (fuzz target `pyvenv_cfg`): `.4111` passed as a version (the empty part
+        // before the dot counted as digits) and would reach the plan and the conda file.
+        assert_eq!(PyvenvCfg::parse("version = .4111\n").version, None);
+        assert_eq!(PyvenvCfg::parse("version = 3..11\n").version, None);
+        assert_eq!(
+            PyvenvCfg::parse("version = 3.11.\n").version.as_deref(),
+            Some("3.11")
+        );
     }
 
     #[test]

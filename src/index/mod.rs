@@ -36,7 +36,8 @@ mod pipconf;
 pub mod redact;
 mod retry;
 mod settings;
-mod simple;
+#[doc(hidden)] // public for the fuzz target fuzz/fuzz_targets/simple_index.rs
+pub mod simple;
 pub mod tags;
 
 use std::fmt;

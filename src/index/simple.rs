@@ -445,7 +445,13 @@ pub fn decode_entities(text: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
+        // An entity is short: look for its `;` in the next 12 bytes, cut at a character
+        // boundary (a page may put any text after a `&`; found by fuzz/fuzz_targets/simple_index.rs).
+        let mut window = rest.len().min(12);
+        while !rest.is_char_boundary(window) {
+            window -= 1;
+        }
+        let Some(semi) = rest[..window].find(';') else {
             out.push('&');
             rest = &rest[1..];
             continue;
@@ -610,6 +616,17 @@ mod tests {
         let files = page.files_of(&wanted).unwrap();
         assert_eq!(files[0].filename, "pkg-1.0.tar.gz");
         assert_eq!(page.files_of(&Version::from_str("1.1").unwrap()), None);
+    }
+
+    #[test]
+    fn an_ampersand_before_non_ascii_text_is_kept_without_a_panic() {
+        // Regression (fuzz target `simple_index`): the 12-byte window after `&` was cut inside
+        // a multi-byte character and panicked on an index page's link text.
+        assert_eq!(
+            decode_entities("a&bcdefghijk\u{358};"),
+            "a&bcdefghijk\u{358};"
+        );
+        assert_eq!(decode_entities("&é&amp;"), "&é&");
     }
 
     #[test]

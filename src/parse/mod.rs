@@ -16,7 +16,7 @@
 //! Output is sorted by (file, cell, line, column, module, member), whatever the thread order.
 
 mod decode;
-mod depth;
+pub(crate) mod depth;
 mod dynamic;
 mod guards;
 mod imports;
