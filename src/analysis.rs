@@ -116,6 +116,7 @@ impl Analysis {
         let mut discover = DiscoverOptions::from_process(&project.root);
         discover.python = args.python.clone();
         discover.config_python = config.python.clone();
+        discover.no_path_python = args.no_path_python;
         let env = env::discover(&discover)?;
         diagnostics.extend(env.diagnostics.iter().cloned());
 

@@ -2,12 +2,22 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{EnumValueParser, TypedValueParser as _};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// `envscan --version`: the version and the git commit built from (`unknown` when built
+/// outside a git checkout, as from an sdist; see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("ENVSCAN_GIT_COMMIT"),
+    ")"
+);
 
 /// Ship a Python program's environment to another machine: scan its imports, find the
 /// installed distributions that provide them, and write a reproducible lock.
 #[derive(Debug, Parser)]
-#[command(name = "envscan", version, about, max_term_width = 100)]
+#[command(name = "envscan", version = VERSION, about, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -37,6 +47,21 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the module graph as Graphviz dot, Mermaid or JSON.
     Graph(GraphArgs),
+    /// Print a shell completion script generated from these definitions.
+    ///
+    /// bash: `envscan completions bash > ~/.local/share/bash-completion/completions/envscan`;
+    /// zsh: `envscan completions zsh > ~/.zfunc/_envscan` (with `~/.zfunc` on `fpath`);
+    /// fish: `envscan completions fish > ~/.config/fish/completions/envscan.fish`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder.
+    ///
+    /// `envscan man | man -l -`; `envscan man --dir ~/.local/share/man/man1`.
+    Man(ManArgs),
+}
+
+/// The whole command line as clap sees it, for completions and man pages.
+pub fn command() -> clap::Command {
+    Cli::command()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -52,11 +77,58 @@ pub enum OutputFormat {
     Mermaid,
 }
 
+/// The formats of every command but `graph`: what their `--help` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Readable text, coloured on a terminal.
+    Human,
+    /// Stable JSON described by a schema under `schemas/`.
+    Json,
+}
+
+impl From<ReportFormat> for OutputFormat {
+    fn from(format: ReportFormat) -> Self {
+        match format {
+            ReportFormat::Human => OutputFormat::Human,
+            ReportFormat::Json => OutputFormat::Json,
+        }
+    }
+}
+
+/// The formats of `envscan graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz dot.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Stable JSON described by `schemas/graph.schema.json`.
+    Json,
+}
+
+impl From<GraphFormat> for OutputFormat {
+    fn from(format: GraphFormat) -> Self {
+        match format {
+            GraphFormat::Dot => OutputFormat::Dot,
+            GraphFormat::Mermaid => OutputFormat::Mermaid,
+            GraphFormat::Json => OutputFormat::Json,
+        }
+    }
+}
+
 /// Options every command takes.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t)]
+    // `graph` defines an argument of the same id, which clap then does not propagate to it;
+    // its value comes back here, so commands read `format` from these options alone.
+    /// Output format (`envscan graph` has formats of its own).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FORMAT",
+        default_value = "human",
+        value_parser = EnumValueParser::<ReportFormat>::new().map(OutputFormat::from),
+    )]
     pub format: OutputFormat,
 
     /// Exit with status 1 when any error-level diagnostic was reported.
@@ -97,6 +169,11 @@ pub struct ProjectArgs {
 pub struct ScanArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
+
+    /// The target interpreter, or its prefix folder: its version decides what is standard
+    /// library (unless --python-version). Else `[tool.envscan] python-version`, else 3.12.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 /// Options of commands that analyse a project in its environment.
@@ -129,6 +206,13 @@ pub struct AnalysisArgs {
     /// `manylinux_2_28_aarch64`, `macos-arm64`.
     #[arg(long, value_name = "PLATFORM")]
     pub target_platform: Option<String>,
+
+    /// Never fall back to the first `python3` on PATH, nor to the environment envscan itself
+    /// runs from: fail unless --python, `[tool.envscan] python`, a `.venv`/`venv` in the
+    /// project or an activated virtual environment names the target. The pre-commit hooks
+    /// pass it, since their PATH and VIRTUAL_ENV are the hook's own environment.
+    #[arg(long)]
+    pub no_path_python: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -166,8 +250,9 @@ pub struct PackArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct PlanArgs {
-    /// The build plan to read.
-    #[arg(default_value = "envscan.plan.json")]
+    /// The build plan to read, or the project folder whose plan to read (the plan beside
+    /// its lock).
+    #[arg(default_value = ".")]
     pub plan: PathBuf,
 
     /// Render it as a Dockerfile (build context: the plan's folder, archives in `archives/`).
@@ -200,6 +285,33 @@ pub struct GraphArgs {
     /// Only the import chains that reach this module or distribution.
     #[arg(long, value_name = "NAME")]
     pub focus: Option<String>,
+
+    // Same id as the global option, so that one is not propagated here; the value lands in
+    // `GlobalArgs::format` too.
+    /// Output format.
+    #[arg(
+        long,
+        id = "format",
+        value_name = "FORMAT",
+        default_value = "dot",
+        value_parser = EnumValueParser::<GraphFormat>::new().map(OutputFormat::from),
+    )]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ManArgs {
+    /// Write `envscan.1` and one `envscan-COMMAND.1` per command into this folder instead of
+    /// printing `envscan.1`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -70,5 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => commands::plan::run(&args, &cli.global),
         Command::Explain(args) => commands::explain::run(&args, &cli.global),
         Command::Graph(args) => commands::graph::run(&args, &cli.global),
+        Command::Completions(args) => commands::completions::run(&args),
+        Command::Man(args) => commands::man::run(&args),
     }
 }

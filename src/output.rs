@@ -70,18 +70,38 @@ fn write_diagnostic(out: &mut impl Write, d: &Diagnostic) -> io::Result<()> {
     Ok(())
 }
 
-/// A closing line for a human report: how many diagnostics of each severity, and where.
-pub fn diagnostics_summary(diagnostics: &[Diagnostic]) -> Option<String> {
+/// A closing line for a human report: how many diagnostics of each severity were printed on
+/// stderr, and how many `-q` or a missing `-v` held back, so a count never reads as output that
+/// is not there: `0 errors, 1 warning on stderr; 3 info not shown (-v shows them)`.
+pub fn diagnostics_summary(diagnostics: &[Diagnostic], global: &GlobalArgs) -> Option<String> {
     if diagnostics.is_empty() {
         return None;
     }
     let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
-    Some(format!(
-        "{} errors, {} warnings, {} info on stderr (info with -v)",
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info)
-    ))
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut shown = vec![plural(count(Severity::Error), "error", "errors")];
+    let mut held = Vec::new();
+    let warnings = count(Severity::Warning);
+    if !global.quiet {
+        shown.push(plural(warnings, "warning", "warnings"));
+    } else if warnings > 0 {
+        held.push(format!(
+            "{} not shown (-q hides them)",
+            plural(warnings, "warning", "warnings")
+        ));
+    }
+    let info = count(Severity::Info);
+    if global.verbose > 0 {
+        shown.push(format!("{info} info"));
+    } else if info > 0 {
+        held.push(format!("{info} info not shown (-v shows them)"));
+    }
+    let mut line = format!("{} on stderr", shown.join(", "));
+    if !held.is_empty() {
+        line.push_str(&format!("; {}", held.join(", ")));
+    }
+    Some(line)
 }
 
 /// Whether an error is stdout's reader going away (`envscan … | head`).

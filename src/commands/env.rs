@@ -118,7 +118,7 @@ pub fn run(args: &EnvArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     if json {
         output::print_json(&report)?;
     } else {
-        print_human(&report)?;
+        print_human(&report, global)?;
         output::print_diagnostics(&report.diagnostics, global)?;
     }
     Ok(output::exit_status(&report.diagnostics, global))
@@ -223,7 +223,7 @@ fn kind_label(kind: DistKind) -> &'static str {
     }
 }
 
-fn print_human(report: &EnvReport) -> std::io::Result<()> {
+fn print_human(report: &EnvReport, global: &GlobalArgs) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
     let py = &report.python;
     writeln!(
@@ -286,7 +286,7 @@ fn print_human(report: &EnvReport) -> std::io::Result<()> {
             )?;
         }
     }
-    if let Some(summary) = output::diagnostics_summary(&report.diagnostics) {
+    if let Some(summary) = output::diagnostics_summary(&report.diagnostics, global) {
         writeln!(out, "\n{summary}")?;
     }
     Ok(())

@@ -308,20 +308,28 @@ fn print_human(e: &Explanation) -> std::io::Result<()> {
     } else if let Some(class) = &e.class {
         writeln!(out, "  class {class}")?;
     }
-    for chain in &e.import_chains {
+    // One heading per kind; each chain starts at the margin below it and indents a step
+    // per link, so two chains read as two, not as two headings.
+    if !e.import_chains.is_empty() {
         writeln!(out, "  {}", "imported through".dimmed())?;
-        for link in chain {
+    }
+    for chain in &e.import_chains {
+        for (depth, link) in chain.iter().enumerate() {
+            let indent = 4 + 2 * depth;
             writeln!(
                 out,
-                "    {}:{} imports {}",
-                link.file, link.line, link.imports
+                "{:indent$}{}:{} imports {}",
+                "", link.file, link.line, link.imports
             )?;
         }
     }
-    for chain in &e.requirement_chains {
+    if !e.requirement_chains.is_empty() {
         writeln!(out, "  {}", "required through".dimmed())?;
-        for step in chain {
-            writeln!(out, "    {step}")?;
+    }
+    for chain in &e.requirement_chains {
+        for (depth, step) in chain.iter().enumerate() {
+            let indent = 4 + 2 * depth;
+            writeln!(out, "{:indent$}{step}", "")?;
         }
     }
     Ok(())

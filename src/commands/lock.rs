@@ -136,6 +136,12 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
         );
     }
 
+    let existed: Vec<PathBuf> = rendered
+        .files()
+        .into_iter()
+        .map(|(path, _)| path.clone())
+        .filter(|path| path.exists())
+        .collect();
     for (path, text) in rendered.files() {
         set.add(path.clone(), text.clone());
     }
@@ -152,9 +158,17 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
             print_diffs(&rendered, &changed, &analysis.project.root)?;
         }
         if !global.quiet {
-            print_human(&report, check)?;
+            print_human(&report, check, global)?;
         }
         output::print_diagnostics(&report.diagnostics, global)?;
+    }
+    if !check && !json {
+        print_written_note(
+            &changed,
+            &existed,
+            &args.analysis.project.path,
+            &analysis.project.root,
+        )?;
     }
     if (check || args.fail_on_change) && !changed.is_empty() {
         return Ok(ExitStatus::Failure);
@@ -214,6 +228,53 @@ pub fn existing_lock_problem(path: &Path, root: &Path) -> Option<Diagnostic> {
         d = d.with_line(line);
     }
     Some(d)
+}
+
+/// On stderr, even under `-q` (a pre-commit hook's first run fails because its outputs are
+/// new, and `exit code: 1` alone says nothing): which outputs were created or rewritten, and
+/// the `git add` that puts them in the commit.
+fn print_written_note(
+    changed: &[PathBuf],
+    existed: &[PathBuf],
+    project_arg: &Path,
+    root: &Path,
+) -> std::io::Result<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    // As the user named them: relative to the folder they gave, which is where `git add` runs
+    // when they gave `.`.
+    let named = |path: &PathBuf| {
+        let rel = relative(path, root);
+        if project_arg == Path::new(".") {
+            rel
+        } else {
+            project_arg.join(rel).to_string_lossy().into_owned()
+        }
+    };
+    let created: Vec<String> = changed
+        .iter()
+        .filter(|p| !existed.contains(p))
+        .map(named)
+        .collect();
+    let rewritten: Vec<String> = changed
+        .iter()
+        .filter(|p| existed.contains(p))
+        .map(named)
+        .collect();
+    let mut err = anstream::stderr().lock();
+    if !created.is_empty() {
+        writeln!(
+            err,
+            "envscan: created {} (new outputs, not yet in git)",
+            created.join(", ")
+        )?;
+    }
+    if !rewritten.is_empty() {
+        writeln!(err, "envscan: rewrote {} (stale)", rewritten.join(", "))?;
+    }
+    let all: Vec<String> = changed.iter().map(named).collect();
+    writeln!(err, "  to commit them: git add {}", all.join(" "))
 }
 
 fn relative(path: &Path, root: &Path) -> String {
@@ -319,7 +380,7 @@ fn print_diffs(rendered: &Outputs, changed: &[PathBuf], root: &Path) -> std::io:
     Ok(())
 }
 
-fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
+fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
     let count = |class: Class| report.packages.iter().filter(|p| p.class == class).count();
     let verb = match (check, report.changed.is_empty()) {
@@ -334,8 +395,15 @@ fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
         report.lock,
         count(Class::Pypi),
         count(Class::Conda),
-        count(Class::Local),
-        count(Class::BinaryLocal),
+        // The sources that travel as archives (the JSON's `local`), and compiled code that
+        // does not travel: distributions and orphan modules alike, as the JSON lists them.
+        report.local.len(),
+        count(Class::BinaryLocal)
+            + report
+                .orphans
+                .iter()
+                .filter(|o| o.class == Class::BinaryLocal)
+                .count(),
         report.python
     )?;
     let width = report
@@ -400,7 +468,7 @@ fn print_human(report: &LockReport, check: bool) -> std::io::Result<()> {
     for file in &report.changed {
         writeln!(out, "  {} {file}", if check { "stale:" } else { "wrote" })?;
     }
-    if let Some(summary) = output::diagnostics_summary(&report.diagnostics) {
+    if let Some(summary) = output::diagnostics_summary(&report.diagnostics, global) {
         writeln!(out, "{summary}")?;
     }
     if !report.complete {

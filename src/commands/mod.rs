@@ -2,10 +2,12 @@
 //!
 //! [`ExitStatus`]: crate::ExitStatus
 
+pub mod completions;
 pub mod env;
 pub mod explain;
 pub mod graph;
 pub mod lock;
+pub mod man;
 pub mod pack;
 pub mod plan;
 pub mod scan;

@@ -7,8 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::ExitStatus;
 use crate::cli::{GlobalArgs, PlanArgs};
@@ -18,11 +17,20 @@ use crate::emit::dockerfile;
 use crate::emit::plan::{BuildPlan, Step};
 use crate::emit::plan_check::{read_manifest, read_plan};
 use crate::output;
-use crate::outputs::{conda_mark, lock_marks};
+use crate::outputs::{PLAN_FILE, conda_mark, lock_marks};
+use crate::settings::Project;
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
-    let plan = read_plan(&args.plan)?;
-    if let Some(d) = mixed_set(&plan, &args.plan) {
+    let plan_path = plan_file(&args.plan);
+    if args.plan.is_dir() && !plan_path.exists() {
+        anyhow::bail!(
+            "no build plan in the project {} (run `envscan lock {}` first)",
+            args.plan.display(),
+            args.plan.display()
+        );
+    }
+    let plan = read_plan(&plan_path)?;
+    if let Some(d) = mixed_set(&plan, &plan_path) {
         output::print_diagnostics(&[d], global)?;
     }
     let mut stdout = std::io::stdout().lock();
@@ -83,4 +91,19 @@ fn mixed_set(plan: &BuildPlan, path: &Path) -> Option<Diagnostic> {
         .with_file(path.display().to_string())
         .with_hint("run `envscan lock` to rewrite all three"),
     )
+}
+
+/// The plan a `plan` argument names: a file as it is, a project folder's plan beside its lock
+/// (`[tool.envscan] lock` may put it in a subfolder; a project whose pyproject.toml does not
+/// read is looked at in its folder, and the lock run will report that file).
+fn plan_file(path: &Path) -> PathBuf {
+    if !path.is_dir() {
+        return path.to_path_buf();
+    }
+    let lock_dir = Project::open(path)
+        .ok()
+        .and_then(|project| project.config.lock)
+        .and_then(|lock| Path::new(&lock).parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    path.join(lock_dir).join(PLAN_FILE)
 }

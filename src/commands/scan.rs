@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::ExitStatus;
 use crate::cli::{GlobalArgs, ScanArgs};
 use crate::diagnostic::Diagnostic;
+use crate::env::{DiscoverOptions, discover as discover_env};
 use crate::graph::{ImportClass, NodeKind};
 use crate::output;
 use crate::parse::ImportSite;
@@ -69,13 +70,25 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let json = output::wants_json(global)?;
     let project = Project::open(&args.project.path)?;
     let mut diagnostics = project.diagnostics.clone();
-    let settings = ScanSettings::resolve(&project, &args.project, &mut diagnostics)?;
+    let mut project_args = args.project.clone();
+    // `--python`: the environment's version decides what is standard library, as in `lock`;
+    // its files are read, the interpreter is not run.
+    if let Some(python) = &args.python
+        && project_args.python_version.is_none()
+    {
+        let mut discover = DiscoverOptions::from_process(&project.root);
+        discover.python = Some(python.clone());
+        let env = discover_env(&discover)?;
+        diagnostics.extend(env.diagnostics.iter().cloned());
+        project_args.python_version = Some(env.python.python_version().to_string());
+    }
+    let settings = ScanSettings::resolve(&project, &project_args, &mut diagnostics)?;
     let scan = scan_project(&settings, diagnostics);
     let report = report(&scan, &settings.python_version.to_string());
     if json {
         output::print_json(&report)?;
     } else {
-        print_human(&report)?;
+        print_human(&report, global)?;
         output::print_diagnostics(&report.diagnostics, global)?;
     }
     Ok(output::exit_status(&report.diagnostics, global))
@@ -136,7 +149,7 @@ pub fn report(scan: &ProjectScan, python_version: &str) -> ScanReport {
     }
 }
 
-fn print_human(report: &ScanReport) -> std::io::Result<()> {
+fn print_human(report: &ScanReport, global: &GlobalArgs) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
     writeln!(
         out,
@@ -176,7 +189,7 @@ fn print_human(report: &ScanReport) -> std::io::Result<()> {
         writeln!(out, "\n{}", "Standard library".bold())?;
         writeln!(out, "  {}", report.stdlib.join(", "))?;
     }
-    if let Some(summary) = output::diagnostics_summary(&report.diagnostics) {
+    if let Some(summary) = output::diagnostics_summary(&report.diagnostics, global) {
         writeln!(out, "\n{summary}")?;
     }
     Ok(())

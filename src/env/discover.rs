@@ -43,6 +43,12 @@ pub struct DiscoverOptions {
     pub conda_prefix: Option<PathBuf>,
     /// `PATH`.
     pub path_var: Option<OsString>,
+    /// `--no-path-python`: no fallback to `python3` on PATH (an activated virtual
+    /// environment's still counts), and never the environment envscan runs from.
+    pub no_path_python: bool,
+    /// The virtual environment envscan's own executable is installed in (pre-commit's hook
+    /// environment, a `uv tool` environment), if it is in one.
+    pub own_prefix: Option<PathBuf>,
 }
 
 impl DiscoverOptions {
@@ -53,6 +59,7 @@ impl DiscoverOptions {
             virtual_env: non_empty("VIRTUAL_ENV").map(PathBuf::from),
             conda_prefix: non_empty("CONDA_PREFIX").map(PathBuf::from),
             path_var: non_empty("PATH"),
+            own_prefix: own_prefix(),
             ..Self::default()
         }
     }
@@ -74,10 +81,29 @@ pub enum FoundBy {
     Path,
 }
 
+/// The venv holding the running executable (`<prefix>/bin/envscan` beside `pyvenv.cfg`).
+fn own_prefix() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let prefix = exe.parent()?.parent()?;
+    prefix
+        .join("pyvenv.cfg")
+        .is_file()
+        .then(|| fs_err::canonicalize(prefix).ok())
+        .flatten()
+}
+
 /// Finds and reads the target environment. Fails only when there is none.
 pub fn discover(opts: &DiscoverOptions) -> anyhow::Result<Environment> {
     let mut diagnostics = Vec::new();
     let Some((found_by, prefix, executable)) = locate(opts, &mut diagnostics)? else {
+        if opts.no_path_python {
+            bail!(
+                "no Python environment found for this project (python3 on PATH is not used \
+                 with --no-path-python): create .venv in the project, pass --python PATH, or \
+                 set `python = \".venv\"` under [tool.envscan] in pyproject.toml \
+                 (`python = \"python3\"` takes the first python3 on PATH)"
+            );
+        }
         bail!(
             "no Python environment found: pass --python, set [tool.envscan] python, activate a \
              virtual environment, or create .venv in the project"
@@ -106,6 +132,14 @@ fn locate(
     }
     if let Some(text) = &opts.config_python {
         let path = opts.project_root.join(text);
+        // A bare name that is no file in the project (`python = "python3"`) is a command,
+        // looked up on PATH as a shell would.
+        if !path.exists()
+            && !text.contains(['/', '\\'])
+            && let Some((prefix, exe)) = on_path(opts, &[text.as_str()], false)
+        {
+            return Ok(Some((FoundBy::Config, prefix, exe)));
+        }
         return match prefix_of(&path) {
             Some((prefix, exe)) => Ok(Some((FoundBy::Config, prefix, exe))),
             None => {
@@ -119,6 +153,10 @@ fn locate(
     ];
     for (found_by, var, value) in from_vars {
         let Some(path) = value else { continue };
+        // Under pre-commit, VIRTUAL_ENV is the hook's own environment, not the project's.
+        if opts.no_path_python && is_own(opts, path) {
+            continue;
+        }
         match prefix_of(path) {
             Some((prefix, exe)) => return Ok(Some((found_by, prefix, exe))),
             None => diagnostics.push(
@@ -141,19 +179,47 @@ fn locate(
             return Ok(Some((FoundBy::ProjectVenv, prefix, exe)));
         }
     }
-    if let Some(path_var) = &opts.path_var {
-        for dir in std::env::split_paths(path_var) {
-            for exe in ["python3", "python3.exe", "python.exe"] {
-                let candidate = dir.join(exe);
-                if candidate.is_file()
-                    && let Some((prefix, exe)) = prefix_of(&candidate)
-                {
-                    return Ok(Some((FoundBy::Path, prefix, exe)));
-                }
+    // With --no-path-python only an activated virtual environment's bin/ on PATH counts.
+    let names = ["python3", "python3.exe", "python.exe"];
+    Ok(
+        on_path(opts, &names, opts.no_path_python)
+            .map(|(prefix, exe)| (FoundBy::Path, prefix, exe)),
+    )
+}
+
+/// The first of `names` on PATH that maps to a prefix (only virtual environments when
+/// `venvs_only`), skipping envscan's own environment under --no-path-python.
+fn on_path(
+    opts: &DiscoverOptions,
+    names: &[&str],
+    venvs_only: bool,
+) -> Option<(PathBuf, Option<PathBuf>)> {
+    let path_var = opts.path_var.as_ref()?;
+    for dir in std::env::split_paths(path_var) {
+        for name in names {
+            let candidate = dir.join(name);
+            if !candidate.is_file() {
+                continue;
             }
+            let Some((prefix, exe)) = prefix_of(&candidate) else {
+                continue;
+            };
+            if (venvs_only && !prefix.join("pyvenv.cfg").is_file())
+                || (opts.no_path_python && is_own(opts, &prefix))
+            {
+                continue;
+            }
+            return Some((prefix, exe));
         }
     }
-    Ok(None)
+    None
+}
+
+/// Whether `path` is the environment envscan itself runs from.
+fn is_own(opts: &DiscoverOptions, path: &Path) -> bool {
+    opts.own_prefix
+        .as_ref()
+        .is_some_and(|own| fs_err::canonicalize(path).is_ok_and(|p| &p == own))
 }
 
 /// Whether a folder is a Python prefix: a venv, a conda prefix or a plain installation.
