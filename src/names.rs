@@ -144,6 +144,18 @@ impl PackageName {
         Self(out)
     }
 
+    /// Whether `raw` is a project name as PEP 508 spells one: ASCII letters and digits, with
+    /// `.`, `_` or `-` only between them (`../../etc` or `x$(id)` in a METADATA `Name` is not).
+    pub fn is_valid(raw: &str) -> bool {
+        let bytes = raw.as_bytes();
+        let alnum = |b: &u8| b.is_ascii_alphanumeric();
+        bytes.first().is_some_and(alnum)
+            && bytes.last().is_some_and(alnum)
+            && bytes
+                .iter()
+                .all(|b| alnum(b) || matches!(b, b'.' | b'_' | b'-'))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -170,6 +182,16 @@ impl From<PackageName> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn project_names_are_valid_only_as_pep_508_spells_them() {
+        for good in ["six", "Foo_Bar", "a", "zope.interface", "x-1"] {
+            assert!(PackageName::is_valid(good), "{good}");
+        }
+        for bad in ["", "../../etc", "x$(id)", "-a", "a.", "foo bar", "é"] {
+            assert!(!PackageName::is_valid(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn module_name_refuses_empty_and_leading_or_double_dots() {

@@ -334,13 +334,20 @@ fn a_quiet_first_lock_says_what_it_created_and_what_to_git_add() {
     assert!(!err.contains("created"), "{err}");
 }
 
+/// An empty executable file: discovery takes only an executable as an interpreter.
+fn executable(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, "").unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// A folder on PATH whose `python3` belongs to a plain (non-venv) prefix, like /usr.
 fn plain_python_on_path() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("prefix");
     std::fs::create_dir_all(prefix.join("lib/python3.11/site-packages")).unwrap();
     std::fs::create_dir_all(prefix.join("bin")).unwrap();
-    std::fs::write(prefix.join("bin/python3"), "").unwrap();
+    executable(&prefix.join("bin/python3"));
     let bin = prefix.join("bin");
     (dir, bin)
 }
@@ -403,7 +410,7 @@ fn no_path_python_still_takes_an_activated_venv_on_path() {
     let venv = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(venv.path().join("lib/python3.11/site-packages")).unwrap();
     std::fs::create_dir_all(venv.path().join("bin")).unwrap();
-    std::fs::write(venv.path().join("bin/python3"), "").unwrap();
+    executable(&venv.path().join("bin/python3"));
     std::fs::write(venv.path().join("pyvenv.cfg"), "version = 3.11.7\n").unwrap();
     envscan()
         .args(["graph", "--no-path-python"])

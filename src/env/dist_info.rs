@@ -21,6 +21,7 @@ use crate::names::PackageName;
 
 pub const METADATA_MISSING: Code = Code("metadata-missing");
 pub const METADATA_FIELD_MISSING: Code = Code("metadata-field-missing");
+pub const METADATA_NAME_INVALID: Code = Code("metadata-name-invalid");
 pub const METADATA_UNREADABLE: Code = Code("metadata-unreadable");
 pub const VERSION_INVALID: Code = Code("version-invalid");
 pub const REQUIRES_PYTHON_INVALID: Code = Code("requires-python-invalid");
@@ -115,6 +116,18 @@ pub(super) fn name_and_version(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (String, String) {
     let (folder_name, folder_version) = split_folder_name(stem);
+    if let Some(name) = meta.name.as_deref().filter(|n| !PackageName::is_valid(n)) {
+        // Ex) `Name: ../../etc`: never a path, a request or a file name in an output.
+        diagnostics.push(
+            Diagnostic::warning(
+                METADATA_NAME_INVALID,
+                format!(
+                    "metadata Name {name:?} is not a valid project name; taken from the folder name"
+                ),
+            )
+            .with_file(folder.display().to_string()),
+        );
+    }
     let mut missing = |field: &str| {
         // Without a metadata file at all, `metadata-missing` already said it.
         if !has_file {
@@ -128,10 +141,14 @@ pub(super) fn name_and_version(
             .with_file(folder.display().to_string()),
         );
     };
-    let name = meta.name.clone().unwrap_or_else(|| {
-        missing("Name");
-        folder_name.to_string()
-    });
+    let name = match &meta.name {
+        Some(name) if PackageName::is_valid(name) => name.clone(),
+        Some(_) => folder_name.to_string(),
+        None => {
+            missing("Name");
+            folder_name.to_string()
+        }
+    };
     let version = meta.version.clone().unwrap_or_else(|| {
         missing("Version");
         folder_version.unwrap_or_default().to_string()
