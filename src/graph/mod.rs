@@ -18,7 +18,11 @@
 //!    its relative imports, so its folder is not searched;
 //! 3. the project's import roots (a project module shadows the standard library);
 //! 4. the standard library of the target version ([`crate::resolve::stdlib`]);
-//! 5. everything else is external, for `resolve` to find in site-packages.
+//! 5. for a file inside a regular package, a name found nowhere above that exists beside the
+//!    file, or under the first folder above it that is not a package: such a file is run by
+//!    path after all (an example or tutorial script kept in a package), or collected by
+//!    pytest, whose `prepend` import mode puts that folder first ([`Folders::package_fallbacks`]);
+//! 6. everything else is external, for `resolve` to find in site-packages.
 //!
 //! Within one folder CPython's `FileFinder` takes a regular package before an extension module
 //! before a `.py` file, and so does the graph. Once a name is decided it is never looked up as
@@ -239,6 +243,27 @@ impl Folders {
         let folder = parent(file);
         (!self.packages.contains(folder) && !self.roots.contains(folder)).then_some(folder)
     }
+
+    /// For a file inside a regular package, the folders where an import that names nothing
+    /// else is looked for last: its own folder (the file is run by path, as typer's
+    /// `docs_src/.../main.py` are) and the first folder above it that is not a package
+    /// (pytest's `prepend` import mode puts that `rootdir` first when it collects the file, as
+    /// for click's `examples/complex/complex/commands/cmd_init.py` importing `complex.cli`).
+    fn package_fallbacks<'a>(&self, file: &'a str) -> Vec<&'a str> {
+        let folder = parent(file);
+        if !self.packages.contains(folder) {
+            return Vec::new();
+        }
+        let mut base = folder;
+        while !base.is_empty() && self.packages.contains(base) {
+            base = parent(base);
+        }
+        if base == folder || self.packages.contains(base) {
+            vec![folder]
+        } else {
+            vec![folder, base]
+        }
+    }
 }
 
 fn join(folder: &str, name: &str) -> String {
@@ -419,11 +444,11 @@ fn resolve_site(
     python: PythonVersion,
 ) -> (NodeIndex, Option<String>) {
     let top = site.module.top_level();
+    let mut parts: Vec<&str> = site.module.components().collect();
+    let wanted = parts.len();
+    parts.extend(site.member.as_deref());
     if !stdlib::is_never_shadowed(python, top) {
         if let Some(folder) = folders.script_folder(&site.file) {
-            let mut parts: Vec<&str> = site.module.components().collect();
-            let wanted = parts.len();
-            parts.extend(site.member.as_deref());
             if let Some((matched, index)) = folders.find(folder, &parts) {
                 let missing = (matched < wanted).then(|| {
                     let found = parts[..matched].join(".");
@@ -451,12 +476,23 @@ fn resolve_site(
             }
         }
     }
-    let kind = if stdlib::is_stdlib(python, &site.module) {
-        NodeKind::Stdlib
-    } else {
-        NodeKind::External
-    };
-    (graph.add_imported(site.module.to_string(), kind), None)
+    if stdlib::is_stdlib(python, &site.module) {
+        return (
+            graph.add_imported(site.module.to_string(), NodeKind::Stdlib),
+            None,
+        );
+    }
+    for folder in folders.package_fallbacks(&site.file) {
+        if let Some((matched, index)) = folders.find(folder, &parts)
+            && matched >= wanted
+        {
+            return (index, None);
+        }
+    }
+    (
+        graph.add_imported(site.module.to_string(), NodeKind::External),
+        None,
+    )
 }
 
 #[cfg(test)]
@@ -562,8 +598,8 @@ mod tests {
         let imports = [from_script.clone(), from_package.clone()];
         let graph = build(&files, &[], &root(), &imports, PY311, &mut diagnostics);
         assert_eq!(graph.target(&from_script).unwrap().name, "tools.helpers");
-        assert_eq!(graph.class_of(&from_package), ImportClass::External);
-        assert_eq!(graph.project_path_named("sibling"), Some("pkg/sibling.py"));
+        // Found last, beside it: nothing above provides `sibling`, so the file is run by path.
+        assert_eq!(graph.target(&from_package).unwrap().name, "pkg.sibling");
         assert_eq!(graph.project_path_named("tools"), Some("tools/"));
     }
 
