@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use arbitrary::{Arbitrary, Unstructured};
 use envscan::emit::dockerfile;
 use envscan::emit::plan::{BuildPlan, Installer, LocalSource, Step};
+use envscan::emit::plan_check;
 use envscan_fuzz::dockerfile_breakout;
 use libfuzzer_sys::fuzz_target;
 
@@ -108,10 +109,15 @@ fuzz_target!(|data: &[u8]| {
         };
         (plan, BTreeMap::new())
     };
-    // `envscan plan` renders only a plan that passes its checks. Until the branch with
-    // `emit::plan_check` (issue 14 defects 5 and 9) is merged there are none, and this target
-    // reports the breakouts they stop; after it, add here:
-    //     if plan.validate().is_err() || archives.values().any(|a| plan_check::check_file_name(a).is_err()) { return; }
+    // `envscan plan` renders only a plan that passes its checks (`emit::plan_check`): the
+    // property is that no plan passing them breaks out of an instruction.
+    if plan.validate().is_err()
+        || archives
+            .values()
+            .any(|a| plan_check::check_file_name(a).is_err())
+    {
+        return;
+    }
     let rendered = dockerfile::render(&plan, &archives);
     if let Some(problem) = dockerfile_breakout(&rendered, expected_lines(&plan)) {
         panic!(
