@@ -67,6 +67,8 @@ pub const ARCHIVE_INVALID_MEMBER: Code = Code("archive-invalid-member");
 pub const ARCHIVE_INVALID_PATH: Code = Code("archive-invalid-path");
 /// A file or folder could not be read (permissions, broken symlink, loop, special file).
 pub const ARCHIVE_UNREADABLE: Code = Code("archive-unreadable");
+/// A compiled extension module inside packed code: built for this machine, never moved.
+pub const ARCHIVE_COMPILED_SKIPPED: Code = Code("archive-compiled-skipped");
 
 /// Every entry's mtime: 1980-01-02T00:00:00Z (see the module documentation).
 pub const ARCHIVE_MTIME: u64 = 315_619_200;
@@ -621,6 +623,18 @@ impl Walker {
                     .parent()
                     .and_then(Path::file_name)
                     .map(|n| n.to_string_lossy());
+                if crate::resolve::finder::extension_stem(&name).is_some() {
+                    // binary_local: it travels as nothing; the graph's warning says to build it
+                    // into the base image.
+                    self.diagnostics.push(
+                        Diagnostic::info(
+                            ARCHIVE_COMPILED_SKIPPED,
+                            "a compiled extension module; not packed (build it into the base image)",
+                        )
+                        .with_file(shown),
+                    );
+                    continue;
+                }
                 match secrets::classify_file(folder.as_deref(), &name) {
                     Some(Exclusion::Noise) => continue,
                     Some(Exclusion::Secret(what)) => {
@@ -1103,6 +1117,30 @@ mod tests {
                 .all(|d| d.code == SECRET_EXCLUDED),
             "{:?}",
             archive.diagnostics
+        );
+    }
+
+    #[test]
+    fn compiled_modules_in_a_package_are_not_packed_and_are_reported() {
+        // Regression (issue 8): `pkg/_speed.abi3.so` went into the project archive, though a
+        // binary_local module travels as nothing.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs_err::create_dir_all(root.join("pkg")).unwrap();
+        fs_err::write(root.join("pkg/__init__.py"), "").unwrap();
+        fs_err::write(root.join("pkg/_speed.abi3.so"), "ELF").unwrap();
+        fs_err::write(root.join("pkg/fast.cpython-311-x86_64-linux-gnu.so"), "ELF").unwrap();
+        fs_err::write(root.join("pkg/libhelper.so.1"), "not a module").unwrap();
+        let archive = build(root, &members(&["pkg"])).unwrap();
+        assert_eq!(archive.files, ["pkg/__init__.py", "pkg/libhelper.so.1"]);
+        let mut skipped = codes_for(&archive, ARCHIVE_COMPILED_SKIPPED);
+        skipped.sort();
+        assert_eq!(
+            skipped,
+            [
+                "pkg/_speed.abi3.so",
+                "pkg/fast.cpython-311-x86_64-linux-gnu.so"
+            ]
         );
     }
 
