@@ -272,15 +272,24 @@ fn requirement_chains(analysis: &Analysis, name: &PackageName) -> Vec<Vec<String
                 .get(&requirer.name)
                 .map(|p| p.version.as_str())
                 .unwrap_or_default();
+            let own = analysis.own_distributions.contains(&requirer.name);
             let mut next = chain.clone();
-            next.push(format!(
-                "{} {version} requires {}",
-                requirer.name, requirer.requirement
-            ));
-            if analysis
-                .packages
-                .get(&requirer.name)
-                .is_some_and(|p| !p.imported_as.is_empty())
+            next.push(if own {
+                format!(
+                    "the project's distribution {} requires {}",
+                    requirer.name, requirer.requirement
+                )
+            } else {
+                format!(
+                    "{} {version} requires {}",
+                    requirer.name, requirer.requirement
+                )
+            });
+            if own
+                || analysis
+                    .packages
+                    .get(&requirer.name)
+                    .is_some_and(|p| !p.imported_as.is_empty())
             {
                 let mut full = next.clone();
                 full.reverse();
