@@ -7,7 +7,7 @@
 //! never rewritten from partial knowledge.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
@@ -16,7 +16,7 @@ use crate::classify::suggest::Suggestions;
 use crate::classify::{Class, Reason};
 use crate::cli::AnalysisArgs;
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
-use crate::env::{self, DiscoverOptions, Environment};
+use crate::env::{self, DiscoverOptions, DistKind, Environment};
 use crate::index::{self, Found, IndexClient, IndexSettings, TargetPlatform, VersionFiles};
 use crate::names::{ModuleName, PackageName};
 use crate::parse::{Context, ImportSite};
@@ -101,6 +101,9 @@ pub struct Analysis {
     pub unresolved: Vec<Unresolved>,
     /// Modules imported only for type checkers: not needed at run time.
     pub typing_only: BTreeSet<ModuleName>,
+    /// The project's own distributions: editable or path installs whose source lies inside
+    /// the project. The extras they ask for are applied to needed distributions.
+    pub own_distributions: BTreeSet<PackageName>,
     pub diagnostics: Vec<Diagnostic>,
     /// False when something could not be verified (offline without cache).
     pub complete: bool,
@@ -167,6 +170,7 @@ impl Analysis {
             orphans: Vec::new(),
             unresolved: Vec::new(),
             typing_only: BTreeSet::new(),
+            own_distributions: BTreeSet::new(),
             diagnostics,
             complete: true,
         };
@@ -361,9 +365,11 @@ impl Analysis {
         let environment =
             closure::linux_environment(&self.env.python.version, &self.target.arch)
                 .with_context(|| format!("invalid Python version {:?}", self.env.python.version))?;
+        self.own_distributions = self.own_distributions();
         let env = &self.env;
         let result = closure::closure(
             roots.keys().cloned(),
+            self.own_distributions.iter().cloned(),
             |name| {
                 let dist = env.distribution(name)?;
                 Some(Installed {
@@ -417,6 +423,29 @@ impl Analysis {
             );
         }
         Ok(())
+    }
+
+    /// Installed editable or path distributions whose source roots all lie inside the project:
+    /// the project's own, whose requirements pip installed with it.
+    fn own_distributions(&self) -> BTreeSet<PackageName> {
+        let project = &self.project.root;
+        let canonical = fs_err::canonicalize(project).unwrap_or_else(|_| project.clone());
+        let inside = |path: &Path| {
+            path.starts_with(project)
+                || path.starts_with(&canonical)
+                || fs_err::canonicalize(path).is_ok_and(|p| p.starts_with(&canonical))
+        };
+        self.env
+            .distributions
+            .iter()
+            .filter(|d| matches!(d.kind, DistKind::Editable | DistKind::Path))
+            .filter(|d| {
+                let mut roots = d.editable_roots.clone();
+                roots.extend(d.direct_url.as_ref().and_then(|u| u.local_path()));
+                !roots.is_empty() && roots.iter().all(|r| inside(r))
+            })
+            .map(|d| d.name.clone())
+            .collect()
     }
 
     /// Applies `[tool.envscan] classes` and reports what cannot travel.

@@ -4,6 +4,10 @@
 //! An extra is followed only when a needed distribution asks for it (`requests[socks]`); when a
 //! distribution already visited is asked for a new extra, only the requirements that extra
 //! adds are walked. Cycles end because each (distribution, extra) pair is visited once.
+//! The project's own distributions (its editable or path installs) are not roots: what they
+//! require is locked only when an import needs it, but the extras they ask for
+//! (`requests[socks]`) are followed on every distribution that is needed anyway, as pip
+//! installed them.
 //! Requirements that are not installed, and installed versions outside a requirer's specifier,
 //! are reported with pip check's wording.
 
@@ -43,13 +47,29 @@ pub struct Closure {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Walks `Requires-Dist` from `roots`. `lookup` finds an installed distribution by name.
+/// Walks `Requires-Dist` from `roots`, applying the extras that the `own` distributions ask
+/// for. `lookup` finds an installed distribution by name.
 pub fn closure<'a>(
     roots: impl IntoIterator<Item = PackageName>,
+    own: impl IntoIterator<Item = PackageName>,
     lookup: impl Fn(&PackageName) -> Option<Installed<'a>>,
     environment: &MarkerEnvironment,
 ) -> Closure {
     let mut result = Closure::default();
+    // Requirement target -> (own distribution, requirement) for requirements with extras.
+    let mut own_extras: BTreeMap<PackageName, Vec<(PackageName, &'a Requirement)>> =
+        BTreeMap::new();
+    for name in own {
+        let Some(dist) = lookup(&name) else { continue };
+        for requirement in dist.requires {
+            if !requirement.extras.is_empty() && requirement.marker.evaluate(environment, &[]) {
+                own_extras
+                    .entry(PackageName::new(requirement.name.as_ref()))
+                    .or_default()
+                    .push((name.clone(), requirement));
+            }
+        }
+    }
     let mut visited: BTreeMap<PackageName, BTreeSet<Option<ExtraName>>> = BTreeMap::new();
     let mut queue: VecDeque<(PackageName, Option<ExtraName>)> =
         roots.into_iter().map(|name| (name, None)).collect();
@@ -64,6 +84,23 @@ pub fn closure<'a>(
             continue;
         }
         result.needed.entry(name.clone()).or_default();
+        if extra.is_none()
+            && let Some(asked) = own_extras.remove(&name)
+        {
+            for (requirer, requirement) in asked {
+                result
+                    .needed
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(RequiredBy {
+                        name: requirer,
+                        requirement: requirement.to_string(),
+                    });
+                for extra in &requirement.extras {
+                    queue.push_back((name.clone(), Some(extra.clone())));
+                }
+            }
+        }
         let Some(dist) = lookup(&name) else { continue };
         let extras: Vec<ExtraName> = extra.iter().cloned().collect();
         for requirement in &dist.requires {
@@ -175,9 +212,14 @@ mod tests {
     }
 
     fn run(dists: &[Fake], roots: &[&str]) -> Closure {
+        run_with_own(dists, roots, &[])
+    }
+
+    fn run_with_own(dists: &[Fake], roots: &[&str], own: &[&str]) -> Closure {
         let env = linux_environment("3.11.7", "x86_64").unwrap();
         closure(
             roots.iter().map(|r| PackageName::new(r)),
+            own.iter().map(|r| PackageName::new(r)),
             |name| {
                 dists
                     .iter()
@@ -223,6 +265,49 @@ mod tests {
         assert!(result.diagnostics.is_empty());
         let required_by = &result.needed[&PackageName::new("lib")];
         assert_eq!(required_by.first().unwrap().name.as_str(), "app");
+    }
+
+    #[test]
+    fn the_own_distributions_extras_apply_to_what_is_needed_anyway() {
+        let dists = [
+            fake(
+                "project",
+                "0.1",
+                &["requests[socks]", "pip", "lib[fast]", "unused[x]"],
+            ),
+            fake(
+                "requests",
+                "2.32.3",
+                &["urllib3", "PySocks!=1.5.7,>=1.5.6; extra == 'socks'"],
+            ),
+            fake("urllib3", "2.2.3", &["lib"]),
+            fake("pysocks", "1.7.1", &[]),
+            fake("lib", "1", &["speedups; extra == 'fast'"]),
+            fake("speedups", "1", &[]),
+            fake("pip", "24.2", &[]),
+            fake("unused", "1", &["x-dep; extra == 'x'"]),
+            fake("x-dep", "1", &[]),
+        ];
+        let result = run_with_own(&dists, &["requests"], &["project"]);
+        // lib is needed only through urllib3, after requests' extra was taken: it still gets
+        // the extra the project asks for. What nothing needs (pip, unused) stays out.
+        assert_eq!(
+            names(&result),
+            ["lib", "pysocks", "requests", "speedups", "urllib3"]
+        );
+        let requirers: Vec<&str> = result.needed[&PackageName::new("requests")]
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(requirers, ["project"]);
+        assert_eq!(
+            result.needed[&PackageName::new("pysocks")]
+                .first()
+                .unwrap()
+                .name
+                .as_str(),
+            "requests"
+        );
     }
 
     #[test]

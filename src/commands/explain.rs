@@ -6,8 +6,10 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::io::Write;
+use std::str::FromStr;
 
 use owo_colors::OwoColorize;
+use pep508_rs::{Requirement, VerbatimUrl};
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
@@ -252,42 +254,78 @@ fn path_from_root(analysis: &Analysis, node: NodeIndex) -> Vec<Link> {
     links
 }
 
-/// Requirement chains from imported distributions down to `name`.
+/// Requirement chains from imported distributions down to `name`. A link that only an extra
+/// brings (`pysocks; extra == 'socks'`) continues only through requirers that ask for that
+/// extra (`requests[socks]`), so a chain never credits a requirer that did not pull it in.
 fn requirement_chains(analysis: &Analysis, name: &PackageName) -> Vec<Vec<String>> {
+    let environment = crate::classify::closure::linux_environment(
+        &analysis.env.python.version,
+        &analysis.target.arch,
+    )
+    .ok();
+    // The requirement, when its marker holds only with an extra of the requirer.
+    let extra_only = |requirement: &str| -> Option<Requirement<VerbatimUrl>> {
+        let parsed = Requirement::<VerbatimUrl>::from_str(requirement).ok()?;
+        let environment = environment.as_ref()?;
+        (!parsed.marker.evaluate(environment, &[])).then_some(parsed)
+    };
+    let asks_for = |pending: &Option<Requirement<VerbatimUrl>>, requirement: &str| match (
+        pending,
+        &environment,
+    ) {
+        (Some(pending), Some(environment)) => Requirement::<VerbatimUrl>::from_str(requirement)
+            .is_ok_and(|r| pending.marker.evaluate(environment, &r.extras)),
+        _ => true,
+    };
     let mut chains = Vec::new();
-    let mut queue: VecDeque<(PackageName, Vec<String>)> = VecDeque::from([(name.clone(), vec![])]);
+    let mut queue: VecDeque<(PackageName, Vec<String>, Option<Requirement<VerbatimUrl>>)> =
+        VecDeque::from([(name.clone(), vec![], None)]);
     let mut seen = BTreeSet::from([name.clone()]);
-    while let Some((current, chain)) = queue.pop_front() {
+    while let Some((current, chain, pending)) = queue.pop_front() {
         let Some(package) = analysis.packages.get(&current) else {
             continue;
         };
-        if package.required_by.is_empty() && !chain.is_empty() {
+        if package.required_by.is_empty() && !chain.is_empty() && pending.is_none() {
             let mut full = chain.clone();
             full.reverse();
             chains.push(full);
         }
         for requirer in &package.required_by {
+            if !asks_for(&pending, &requirer.requirement) {
+                continue;
+            }
             let version = analysis
                 .packages
                 .get(&requirer.name)
                 .map(|p| p.version.as_str())
                 .unwrap_or_default();
+            let own = analysis.own_distributions.contains(&requirer.name);
             let mut next = chain.clone();
-            next.push(format!(
-                "{} {version} requires {}",
-                requirer.name, requirer.requirement
-            ));
-            if analysis
-                .packages
-                .get(&requirer.name)
-                .is_some_and(|p| !p.imported_as.is_empty())
+            next.push(if own {
+                format!(
+                    "the project's distribution {} requires {}",
+                    requirer.name, requirer.requirement
+                )
+            } else {
+                format!(
+                    "{} {version} requires {}",
+                    requirer.name, requirer.requirement
+                )
+            });
+            let next_pending = extra_only(&requirer.requirement);
+            if (own
+                || analysis
+                    .packages
+                    .get(&requirer.name)
+                    .is_some_and(|p| !p.imported_as.is_empty()))
+                && next_pending.is_none()
             {
                 let mut full = next.clone();
                 full.reverse();
                 chains.push(full);
             }
             if seen.insert(requirer.name.clone()) {
-                queue.push_back((requirer.name.clone(), next));
+                queue.push_back((requirer.name.clone(), next, next_pending));
             }
         }
     }
