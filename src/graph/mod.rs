@@ -448,18 +448,18 @@ fn resolve_site(
     let wanted = parts.len();
     parts.extend(site.member.as_deref());
     if !stdlib::is_never_shadowed(python, top) {
-        if let Some(folder) = folders.script_folder(&site.file) {
-            if let Some((matched, index)) = folders.find(folder, &parts) {
-                let missing = (matched < wanted).then(|| {
-                    let found = parts[..matched].join(".");
-                    if folder.is_empty() {
-                        found
-                    } else {
-                        format!("{found}` in `{folder}/")
-                    }
-                });
-                return (index, missing);
-            }
+        if let Some(folder) = folders.script_folder(&site.file)
+            && let Some((matched, index)) = folders.find(folder, &parts)
+        {
+            let missing = (matched < wanted).then(|| {
+                let found = parts[..matched].join(".");
+                if folder.is_empty() {
+                    found
+                } else {
+                    format!("{found}` in `{folder}/")
+                }
+            });
+            return (index, missing);
         }
         if graph.project_node(top).is_some() {
             if let Some(index) = graph.local_target_of(site) {
