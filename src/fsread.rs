@@ -109,7 +109,8 @@ pub fn read_to_string_capped(path: &Path, cap: u64) -> Result<String, ReadError>
     })
 }
 
-fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+/// What a file that is not a regular one is, in words, for a diagnostic.
+pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     let kind = meta.file_type();
     if kind.is_dir() {

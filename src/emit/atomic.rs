@@ -195,7 +195,7 @@ impl OutputSet {
                 Ok(meta) if !meta.is_file() => {
                     return Err(OutputError::NotRegular {
                         path: path.clone(),
-                        kind: kind_of(&meta),
+                        kind: crate::fsread::kind_of(&meta),
                     });
                 }
                 Ok(meta) if meta.len() > crate::fsread::cap::OUTPUT => {
@@ -365,22 +365,6 @@ fn remove_stale_temp_files(folder: &Path, before: SystemTime) {
         if meta.is_file() && meta.modified().is_ok_and(|m| m < before) && file.try_lock().is_ok() {
             let _ = std::fs::remove_file(&path);
         }
-    }
-}
-
-fn kind_of(meta: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let kind = meta.file_type();
-    if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
     }
 }
 
