@@ -93,7 +93,7 @@ pub fn render(
         PlanInputs {
             base_image,
             lock_name: &lock_name,
-            env_name: &conda_env.name,
+            conda: &conda_env,
             cache_key: &cache_key,
             lock_has_packages: !lock.packages.is_empty(),
         },
@@ -566,8 +566,8 @@ fn render_conda(analysis: &Analysis) -> CondaEnvironment {
 struct PlanInputs<'a> {
     base_image: &'a str,
     lock_name: &'a str,
-    /// The conda environment's name, as the conda file gives it.
-    env_name: &'a str,
+    /// The conda environment the conda file describes.
+    conda: &'a CondaEnvironment,
     /// Over the base image, the conda file and the lock without `[tool.envscan]` (which
     /// records import lines and must not change the key when only code moves).
     cache_key: &'a str,
@@ -579,15 +579,16 @@ fn build_plan(analysis: &Analysis, sources: &[LocalSource], inputs: PlanInputs<'
     let PlanInputs {
         base_image,
         lock_name,
-        env_name,
+        conda,
         cache_key,
         lock_has_packages,
     } = inputs;
     let config = &analysis.project.config;
-    let env_name = env_name.to_string();
     let mut steps = vec![Step::CreateEnv {
         file: CONDA_FILE.to_string(),
-        name: env_name,
+        name: conda.name.clone(),
+        channels: conda.channels.clone(),
+        dependencies: conda.conda_specs(),
     }];
     if lock_has_packages {
         steps.push(Step::InstallLock {

@@ -549,9 +549,7 @@ fn the_reference_runner_refuses_another_python_extra_conda_packages_and_a_tamper
         .assert_code(0);
     let python = case.venv.join("bin/python");
     let plan_path = case.output("envscan.plan.json");
-    let conda_path = case.output("envscan.conda.yaml");
     let plan = std::fs::read_to_string(&plan_path).unwrap();
-    let conda = std::fs::read_to_string(&conda_path).unwrap();
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(archives.join("manifest.json")).unwrap()).unwrap();
     let archive = archives.join(manifest["archives"][0]["archive"].as_str().unwrap());
@@ -585,13 +583,13 @@ fn the_reference_runner_refuses_another_python_extra_conda_packages_and_a_tamper
     refuse("other-python", "the plan locks Python 3.0.1");
     std::fs::write(&plan_path, &plan).unwrap();
 
-    std::fs::write(
-        &conda_path,
-        conda.replace("  - pip\n", "  - numpy==1.26.4\n  - pip\n"),
-    )
-    .unwrap();
+    // The runner creates the environment from the step's specs (the conda file's `pip:` list
+    // is for conda users): a conda package there is refused.
+    let with_numpy = plan.replace("\"pip\"\n", "\"numpy==1.26.4\",\n        \"pip\"\n");
+    assert_ne!(with_numpy, plan);
+    std::fs::write(&plan_path, with_numpy).unwrap();
     refuse("conda-package", "conda packages other than python and pip");
-    std::fs::write(&conda_path, &conda).unwrap();
+    std::fs::write(&plan_path, &plan).unwrap();
 
     let mut tampered = archive_bytes.clone();
     tampered.push(0);

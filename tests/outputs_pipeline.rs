@@ -515,14 +515,42 @@ fn dockerfile_follows_the_plan_and_passes_hadolint() {
             .position(|line| what(line))
             .unwrap_or_else(|| panic!("no {label} in\n{dockerfile}"))
     };
-    let copy_conda = position(
-        &|l| l.starts_with("COPY envscan.conda.yaml "),
-        "COPY of the conda file",
+    // The environment is created from the plan's conda specs; the conda file (whose `pip:`
+    // list would install every PyPI package a first time, unhashed) is not copied in.
+    let specs: String = plan["steps"][0]["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| format!(" '{}'", d.as_str().unwrap()))
+        .collect();
+    assert!(
+        specs.contains("'python==") && specs.ends_with(" 'pip'"),
+        "{specs}"
     );
     let create = position(
-        &|l| l.starts_with("RUN conda env create") && l.contains("envscan.conda.yaml"),
-        "conda env create",
+        &|l| {
+            l.starts_with("RUN conda create --yes --quiet --name ")
+                && l.contains(" --override-channels -c conda-forge ")
+                && l.contains(&format!("{specs} && conda clean"))
+        },
+        "conda create from the plan's specs",
     );
+    assert!(
+        !dockerfile.contains("envscan.conda.yaml"),
+        "the conda file is not used to build the image:\n{dockerfile}"
+    );
+    // Each PyPI package is installed once, by the lock (hashed): no instruction names one.
+    let pins = pypi_pins(&l.report);
+    assert!(!pins.is_empty());
+    for pin in &pins {
+        let name = pin.split("==").next().unwrap();
+        assert!(
+            !instructions.iter().any(|l| l.contains(pin.as_str())
+                || l.contains(&format!("'{name}"))
+                || l.contains(&format!(" {name} "))),
+            "{pin} is installed outside the lock:\n{dockerfile}"
+        );
+    }
     let copy_lock = position(
         &|l| l.starts_with("COPY pylock.envscan.toml "),
         "COPY of the lock",
@@ -555,7 +583,7 @@ fn dockerfile_follows_the_plan_and_passes_hadolint() {
     let workdir = position(&|l| l == "WORKDIR /app", "WORKDIR");
     let entrypoint = position(&|l| l.starts_with("ENTRYPOINT "), "ENTRYPOINT");
     let order = [
-        copy_conda, create, copy_lock, install, adds[0], adds[1], env, workdir, entrypoint,
+        create, copy_lock, install, adds[0], adds[1], env, workdir, entrypoint,
     ];
     assert!(
         order.windows(2).all(|w| w[0] < w[1]),

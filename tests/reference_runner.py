@@ -5,9 +5,10 @@ It reads the build plan (envscan.plan.json, written by `envscan lock`) and the p
 docker, the way a container runner would in an image:
 
 - create_env: conda is not here, so the step is skipped with a note, and a fresh venv is made
-  with the interpreter given by --python instead. That is only faithful when the conda file asks
-  for nothing but python and pip, so any other conda package is an error, and so is a python
-  pin other than the plan's version.
+  with the interpreter given by --python instead. That is only faithful when the step's
+  `dependencies` ask for nothing but python and pip, so any other conda package is an error, and
+  so is a python pin other than the plan's version. The step's conda file is not read: its
+  `pip:` list is for conda users, and the lock installs those packages.
 - install_lock: `uv pip install -r LOCK` into that venv (uv never downloads a Python here).
 - unpack: each archive, verified against the manifest's sha256 and size, extracted under
   WORK/root at its destination (an absolute destination such as /app becomes WORK/root/app).
@@ -33,7 +34,6 @@ import sys
 import tarfile
 from pathlib import Path
 
-import yaml
 
 SCHEMA_VERSION = 1
 KNOWN_STEPS = {"create_env", "install_lock", "unpack", "set_env", "workdir", "entrypoint"}
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     archives = {entry["source"]: entry for entry in manifest.get("archives", [])}
     for step in steps:
         if step["kind"] == "create_env":
-            check_conda_file(plan_dir / step["file"], plan["python"])
+            check_conda_dependencies(step, plan["python"])
         elif step["kind"] == "install_lock":
             if step.get("installer") != "uv":
                 raise RunnerError(f"installer {step.get('installer')!r} is not supported (only uv)")
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         kind = step["kind"]
         if kind == "create_env":
             print(
-                f"note: create_env skipped: conda is not here; {step['file']} asks only for "
+                f"note: create_env skipped: conda is not here; the step asks only for "
                 f"python {plan['python']} and pip, so a venv with {args.python} stands in"
             )
             call([str(args.uv), "venv", "--quiet", "--python", str(args.python), str(venv)], uv_env)
@@ -176,29 +176,24 @@ def interpreter_version(python: Path) -> str:
     return out.stdout.strip()
 
 
-def check_conda_file(path: Path, python: str) -> None:
+def check_conda_dependencies(step: dict, python: str) -> None:
     """Only python (at the plan's version) and pip may be conda packages: a venv stands in."""
-    try:
-        env = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise RunnerError(f"cannot read {path}: {err}") from err
-    if not isinstance(env, dict) or not isinstance(env.get("dependencies"), list):
-        raise RunnerError(f"{path}: no dependencies list")
+    dependencies = step.get("dependencies")
+    if not isinstance(dependencies, list) or not all(isinstance(d, str) for d in dependencies):
+        raise RunnerError("create_env: `dependencies` is not a list of conda specs")
     others = []
-    for dep in env["dependencies"]:
-        if isinstance(dep, dict) and set(dep) == {"pip"}:
-            continue  # installed from the lock instead
+    for dep in dependencies:
         if dep == "pip":
             continue
-        if isinstance(dep, str) and dep.replace(" ", "").startswith("python=="):
-            if dep.replace(" ", "") != f"python=={python}":
-                raise RunnerError(f"{path}: {dep} is not the plan's Python {python}")
+        if dep.startswith("python=="):
+            if dep != f"python=={python}":
+                raise RunnerError(f"create_env: {dep} is not the plan's Python {python}")
             continue
         others.append(dep)
     if others:
         raise RunnerError(
-            f"{path} needs conda packages other than python and pip, which this runner cannot "
-            f"install without conda: {others}"
+            "create_env needs conda packages other than python and pip, which this runner "
+            f"cannot install without conda: {others}"
         )
 
 

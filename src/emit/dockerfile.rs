@@ -31,12 +31,20 @@ pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>) -> String {
     let mut env_name = String::from("envscan");
     for step in &plan.steps {
         match step {
-            Step::CreateEnv { file, name } => {
+            Step::CreateEnv {
+                name,
+                channels,
+                dependencies,
+                ..
+            } => {
+                // From the step's specs, not the conda file: its `pip:` list would install
+                // every PyPI package a first time, unhashed, before the lock does.
                 env_name = name.clone();
-                let _ = writeln!(out, "COPY {file} /tmp/envscan/{file}");
+                let channels: String = channels.iter().map(|c| format!(" -c {c}")).collect();
+                let specs: String = dependencies.iter().map(|d| format!(" '{d}'")).collect();
                 let _ = writeln!(
                     out,
-                    "RUN conda env create --name {name} --file /tmp/envscan/{file} && conda clean --all --yes"
+                    "RUN conda create --yes --quiet --name {name} --override-channels{channels}{specs} && conda clean --all --yes"
                 );
                 let _ = writeln!(
                     out,
@@ -97,4 +105,47 @@ fn docker_quote(value: &str) -> String {
     }
     quoted.push('"');
     quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::plan::{DEFAULT_BASE_IMAGE, SCHEMA_VERSION};
+
+    #[test]
+    fn the_environment_is_created_from_the_step_specs_and_pypi_packages_come_from_the_lock() {
+        let plan = BuildPlan {
+            schema_version: SCHEMA_VERSION,
+            base_image: DEFAULT_BASE_IMAGE.into(),
+            python: "3.11.7".into(),
+            cache_key: "0".repeat(64),
+            output_set: String::new(),
+            steps: vec![
+                Step::CreateEnv {
+                    file: "envscan.conda.yaml".into(),
+                    name: "proj".into(),
+                    channels: vec!["conda-forge".into(), "nvidia".into()],
+                    dependencies: vec![
+                        "python==3.11.7".into(),
+                        "cuda-version==12.4".into(),
+                        "pip".into(),
+                    ],
+                },
+                Step::InstallLock {
+                    file: "pylock.envscan.toml".into(),
+                    installer: Installer::Uv,
+                },
+            ],
+            local_sources: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let text = render(&plan, &BTreeMap::new());
+        assert!(text.contains(
+            "RUN conda create --yes --quiet --name proj --override-channels -c conda-forge -c nvidia \
+             'python==3.11.7' 'cuda-version==12.4' 'pip' && conda clean --all --yes\n"
+        ), "{text}");
+        assert!(!text.contains("envscan.conda.yaml"), "{text}");
+        assert_eq!(text.matches("pip install").count(), 2, "{text}"); // uv itself, then the lock
+        assert!(text.contains("uv pip install --python /opt/conda/envs/proj/bin/python -r /tmp/envscan/pylock.envscan.toml"));
+    }
 }

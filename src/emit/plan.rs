@@ -46,8 +46,18 @@ pub struct BuildPlan {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Step {
-    /// Create the conda environment from the conda file (relative to the plan).
-    CreateEnv { file: String, name: String },
+    /// Create the conda environment `name` from `channels` (in priority order) and
+    /// `dependencies` (conda match specs: `python==X.Y.Z`, pinned conda packages, `pip`).
+    /// `file` is the conda file of the same run (relative to the plan): it holds the same plus
+    /// a `pip:` list for people who use it with conda alone. A runner creates the environment
+    /// from `dependencies`, not from `file`, so the PyPI packages are installed once, by
+    /// `install_lock`, with the lock's hashes.
+    CreateEnv {
+        file: String,
+        name: String,
+        channels: Vec<String>,
+        dependencies: Vec<String>,
+    },
     /// Install the PEP 751 lock into that environment.
     InstallLock { file: String, installer: Installer },
     /// Unpack the archive of a local source (named in the pack manifest) at `destination`.

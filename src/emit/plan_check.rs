@@ -122,9 +122,20 @@ impl BuildPlan {
         for (i, step) in self.steps.iter().enumerate() {
             let at = |name: &str| format!("steps[{i}].{name}");
             match step {
-                Step::CreateEnv { file, name } => {
+                Step::CreateEnv {
+                    file,
+                    name,
+                    channels,
+                    dependencies,
+                } => {
                     field(&at("file"), check_file_name(file))?;
                     field(&at("name"), check_env_name(name))?;
+                    for channel in channels {
+                        field(&at("channels"), check_channel(channel))?;
+                    }
+                    for spec in dependencies {
+                        field(&at("dependencies"), check_conda_spec(spec))?;
+                    }
                 }
                 Step::InstallLock { file, installer: _ } => {
                     field(&at("file"), check_file_name(file))?;
@@ -318,6 +329,57 @@ pub fn check_env_variable(key: &str, value: &str) -> Result<(), String> {
 }
 
 /// A file name the Dockerfile names in the build context.
+/// A conda channel: a name (`conda-forge`, `nvidia`) or a credential-free `https://` URL,
+/// pasted into `conda create -c` as it is.
+pub fn check_channel(channel: &str) -> Result<(), String> {
+    let name_ok = !channel.is_empty()
+        && channel.len() <= 255
+        && channel
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'));
+    let url_ok = channel.strip_prefix("https://").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.len() <= 255
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':'))
+    });
+    if name_ok || url_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{channel:?} is not a channel: use a name of letters, digits, `.`, `_`, `-` and `/`, or an https:// URL without credentials"
+        ))
+    }
+}
+
+/// A conda match spec as envscan writes them: `name` or `name==version`, with the
+/// characters conda names and versions use, pasted single-quoted into `conda create`.
+pub fn check_conda_spec(spec: &str) -> Result<(), String> {
+    let (name, version) = match spec.split_once("==") {
+        Some((name, version)) => (name, Some(version)),
+        None => (spec, None),
+    };
+    let name_ok = !name.is_empty()
+        && name.len() <= 255
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let version_ok = version.is_none_or(|v| {
+        !v.is_empty()
+            && v.len() <= 128
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '!' | '*'))
+    });
+    if name_ok && version_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{spec:?} is not a pinned conda spec: use `name==version` with letters, digits and `._+!*`"
+        ))
+    }
+}
+
 pub fn check_file_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 255

