@@ -9,8 +9,11 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::analysis::Analysis;
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::project_files::SizedFile;
+use crate::emit::archive::{self, ArchiveError, Options};
+use crate::project_files::{self, CarriedFile, SizedFile};
+use crate::sources::LocalSource;
 
 /// An archive is larger than `--max-pack-size` / `max-pack-size`.
 pub const PACK_TOO_LARGE: Code = Code("pack-too-large");
@@ -59,6 +62,53 @@ impl ArchiveSize {
             largest: all,
         }
     }
+}
+
+/// What `envscan pack` would pack, measured without compressing or writing anything.
+#[derive(Debug, Default)]
+pub struct Preflight {
+    /// One per source, in source order (the project first).
+    pub sizes: Vec<ArchiveSize>,
+    pub excluded_large: Vec<SizedFile>,
+    pub carried: Vec<CarriedFile>,
+    /// `pack-too-large` warnings under `[tool.envscan] max-pack-size`.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Measures the archives of `sources` as `pack` would select them, its default output folder
+/// (`out`, relative to the project) left out.
+pub fn preflight(
+    analysis: &Analysis,
+    sources: &[LocalSource],
+    out: &std::path::Path,
+) -> Result<Preflight, ArchiveError> {
+    let options = Options {
+        skip: fs_err::canonicalize(analysis.project.root.join(out))
+            .into_iter()
+            .collect(),
+    };
+    let mut found = Preflight::default();
+    for source in sources {
+        if source.name == "project" {
+            let selection = project_files::select(analysis, &options)?;
+            let files = selection.sizes.iter().map(|(p, s)| (p.as_str(), *s));
+            found
+                .sizes
+                .push(ArchiveSize::new(&source.name, files, None));
+            found.excluded_large = selection.excluded_large.clone();
+            found.carried = selection.carried();
+        } else {
+            let files = archive::collect(&source.root, &source.members, &options)?.sized_files();
+            let files = files.iter().map(|(p, s)| (p.as_str(), *s));
+            found
+                .sizes
+                .push(ArchiveSize::new(&source.name, files, None));
+        }
+    }
+    if let Some(limit) = analysis.project.config.max_pack_size {
+        found.diagnostics = over_limit(&found.sizes, limit, Severity::Warning);
+    }
+    Ok(found)
 }
 
 /// A diagnostic for each archive over `limit`, naming its largest files.

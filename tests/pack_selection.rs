@@ -326,3 +326,49 @@ fn packing_twice_gives_the_same_bytes_and_an_edit_changes_only_the_file_entry_it
         .collect();
     assert_eq!(changed, ["settings.ini"]);
 }
+
+#[test]
+fn lock_json_reports_the_sizes_pack_will_have_and_the_plan_points_at_the_file_list() {
+    let p = project("pack-package-data");
+    std::fs::write(p.root.join("checkpoints/big.ckpt"), vec![7u8; 1_500_000]).unwrap();
+    let output = envscan()
+        .current_dir(&p.root)
+        .args(["lock", "--format", "json", "--offline", "--python"])
+        .arg(&p.venv)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_valid("lock.schema.json", &report);
+    let (code, packed) = pack(&p, &[]);
+    assert_eq!(code, 0, "{packed:#}");
+    let before = &report["sizes"][0];
+    let after = &packed["sizes"][0];
+    assert_eq!(before["source"], "project");
+    assert_eq!(before["file_count"], after["file_count"]);
+    assert_eq!(before["content_size"], after["content_size"]);
+    assert_eq!(before["largest"], after["largest"]);
+    assert!(before.get("archive_size").is_none());
+    assert!(after["archive_size"].as_u64().unwrap() > 0);
+    assert_eq!(
+        report["excluded_large_files"],
+        packed["excluded_large_files"]
+    );
+    assert_eq!(report["carried"], packed["carried"]);
+
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(p.root.join("envscan.plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(plan["local_sources"][0]["name"], "project");
+    assert_eq!(plan["local_sources"][0]["files"], "manifest.json#project");
+    // The outputs stay current when only code changes (this edit imports nothing new): the
+    // plan names the file list, not the hashes, so `lock --check` in a hook still passes.
+    std::fs::write(p.root.join("pkg/core.py"), "def render():\n    return ''\n").unwrap();
+    envscan()
+        .current_dir(&p.root)
+        .args(["lock", "--check", "--offline", "--python"])
+        .arg(&p.venv)
+        .assert()
+        .success();
+    let again = std::fs::read_to_string(p.root.join("envscan.plan.json")).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&again).unwrap(), plan);
+}
