@@ -28,7 +28,7 @@
 //! every other file left out that is larger than [`LARGE_FILE`], so a data file the code needs
 //! is one `include` away. Compiled extension modules never travel.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use petgraph::graph::NodeIndex;
@@ -44,6 +44,9 @@ use crate::walk::SourceFile;
 
 /// Files left out that are larger than this (1 MB) are listed in the report.
 pub const LARGE_FILE: u64 = 1_000_000;
+
+/// The places a file is named that the report lists (the first ones, by file and line).
+pub const MAX_SITES: usize = 10;
 
 /// The files the project's tools read from its root, carried whenever they exist.
 pub const CONFIG_FILES: &[&str] = &[
@@ -188,12 +191,14 @@ pub fn select(analysis: &Analysis, options: &Options) -> Result<ProjectFiles, Ar
             continue;
         }
         for path in resolve_ref(found) {
-            selection.add_path(
-                &path,
-                Why::Referenced {
-                    at: location(found),
-                },
-            );
+            let why = Why::Referenced {
+                at: location(found),
+            };
+            if found.folder {
+                selection.add_path(&path, why);
+            } else {
+                selection.add(&path, why);
+            }
         }
     }
     include(
@@ -203,6 +208,27 @@ pub fn select(analysis: &Analysis, options: &Options) -> Result<ProjectFiles, Ar
         &mut selection,
         &mut diagnostics,
     );
+
+    // A Python file selected for any reason runs its packages' `__init__.py` when imported
+    // by name (`tests/assets/cli/sample.py`, named by path in typer's tests).
+    let py_files: Vec<String> = selection
+        .files
+        .keys()
+        .filter(|rel| rel.ends_with(".py"))
+        .cloned()
+        .collect();
+    for rel in py_files {
+        for folder in ancestors(&rel).take_while(|f| package_dirs.contains(f)) {
+            let init = if folder.is_empty() {
+                "__init__.py".to_string()
+            } else {
+                format!("{folder}/__init__.py")
+            };
+            if !selection.files.contains_key(&init) {
+                selection.add(&init, Why::Module);
+            }
+        }
+    }
 
     // What the listing left out (secrets above all) is reported when a rule wanted it.
     let Selection {
@@ -269,7 +295,14 @@ impl Selection<'_> {
             self.wanted_elsewhere.entry(rel.to_string()).or_insert(why);
             return false;
         }
-        self.files.entry(rel.to_string()).or_default().insert(why);
+        let reasons = self.files.entry(rel.to_string()).or_default();
+        let sites = reasons
+            .iter()
+            .filter(|w| matches!(w, Why::Referenced { .. }))
+            .count();
+        if !matches!(why, Why::Referenced { .. }) || sites < MAX_SITES {
+            reasons.insert(why);
+        }
         true
     }
 
@@ -348,6 +381,18 @@ fn reached_modules(analysis: &Analysis) -> BTreeSet<String> {
             queue.push_back(index);
         }
     }
+    // Dotted names in string literals, by the file that holds them: the project's module a
+    // string names is loaded by name somewhere (`'cookiecutter.extensions.JsonifyExtension'`
+    // handed to Jinja, `"pkg.mod:func"` to a plugin loader).
+    let mut named: HashMap<&str, Vec<&str>> = HashMap::new();
+    for found in &scan.file_refs {
+        if found.anchor == Anchor::Literal && !found.folder {
+            let name = found.path.split(':').next().unwrap_or_default();
+            if name.contains('.') && name.split('.').all(is_identifier) {
+                named.entry(found.file.as_str()).or_default().push(name);
+            }
+        }
+    }
     let mut seen: HashSet<NodeIndex> = HashSet::new();
     let mut reached = BTreeSet::new();
     while let Some(index) = queue.pop_front() {
@@ -356,19 +401,23 @@ fn reached_modules(analysis: &Analysis) -> BTreeSet<String> {
         }
         let node = &graph.graph[index];
         match &node.kind {
-            NodeKind::Local { file } => {
+            NodeKind::Local { file } | NodeKind::Script { file } => {
                 reached.insert(file.clone());
-                // Importing `a.b.c` runs `a` and `a.b` first.
+                for name in named.get(file.as_str()).into_iter().flatten() {
+                    if let Some(module) = local_module(graph, name) {
+                        queue.push_back(module);
+                    }
+                }
+                // Importing `a.b.c` runs `a` and `a.b` first (a script's name is its path).
                 let mut name = node.name.as_str();
-                while let Some((up, _)) = name.rsplit_once('.') {
+                while matches!(node.kind, NodeKind::Local { .. })
+                    && let Some((up, _)) = name.rsplit_once('.')
+                {
                     if let Some(parent) = local_node(graph, up) {
                         queue.push_back(parent);
                     }
                     name = up;
                 }
-            }
-            NodeKind::Script { file } => {
-                reached.insert(file.clone());
             }
             NodeKind::Namespace => {}
             NodeKind::Compiled { .. } | NodeKind::Stdlib | NodeKind::External => continue,
@@ -376,6 +425,25 @@ fn reached_modules(analysis: &Analysis) -> BTreeSet<String> {
         queue.extend(graph.graph.neighbors(index));
     }
     reached
+}
+
+/// The project's module (not a namespace) that is the longest prefix of a dotted name.
+fn local_module(graph: &ModuleGraph, dotted: &str) -> Option<NodeIndex> {
+    let mut name = dotted;
+    loop {
+        if let Some(index) = graph.node(name)
+            && matches!(graph.graph[index].kind, NodeKind::Local { .. })
+        {
+            return Some(index);
+        }
+        name = name.rsplit_once('.')?.0;
+    }
+}
+
+fn is_identifier(part: &str) -> bool {
+    let mut chars = part.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
 /// A file Python can be started from: outside a regular package, not importable by name, or
@@ -765,6 +833,7 @@ mod tests {
             line: 3,
             anchor: Anchor::FileFolder { up: 1 },
             path: "client_certs".into(),
+            folder: true,
         };
         assert_eq!(resolve_ref(&found), vec!["tests/client_certs".to_string()]);
         let literal = FileRef {

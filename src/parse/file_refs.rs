@@ -36,6 +36,10 @@ pub struct RawFileRef {
     pub anchor: Anchor,
     /// Relative, `/`-separated, without `.` parts; may start with `..` parts.
     pub path: String,
+    /// Whether it may name a folder: a path built with `/`, `join` or `Path(…)`, or a literal
+    /// with a `/` in it. A lone word (`"ci"`, `"coverage"`) is far more often a value than a
+    /// folder (seaborn's `errorbar="ci"`), so it names a file or nothing.
+    pub folder: bool,
     pub offset: TextSize,
 }
 
@@ -141,15 +145,19 @@ impl<'a> Visitor<'a> for Collector {
         if let Some(value) = evaluate(expr, &self.names) {
             let found = match value {
                 Value::Dir { up, parts } if !parts.is_empty() => {
-                    Some((Anchor::FileFolder { up }, parts))
+                    Some((Anchor::FileFolder { up }, parts, true))
                 }
-                Value::Lit(parts) if !parts.is_empty() => Some((Anchor::Literal, parts)),
+                Value::Lit(parts) if !parts.is_empty() => {
+                    let folder = compound || parts.len() > 1;
+                    Some((Anchor::Literal, parts, folder))
+                }
                 _ => None,
             };
-            if let Some((anchor, parts)) = found {
+            if let Some((anchor, parts, folder)) = found {
                 self.found.push(RawFileRef {
                     anchor,
                     path: parts.join("/"),
+                    folder,
                     offset: expr.start(),
                 });
                 return;
@@ -158,6 +166,21 @@ impl<'a> Visitor<'a> for Collector {
                 // `Path(__file__).parent` alone: the file's own folder, not a file it reads.
                 return;
             }
+        }
+        // `ROOT / "certs"` with `ROOT` imported from elsewhere: the right side is still a path.
+        if let Expr::BinOp(binop) = expr
+            && binop.op == Operator::Div
+            && let Expr::StringLiteral(literal) = &*binop.right
+            && let Some(parts) = literal_parts(literal.value.to_str())
+        {
+            self.found.push(RawFileRef {
+                anchor: Anchor::Literal,
+                path: parts.join("/"),
+                folder: true,
+                offset: binop.right.start(),
+            });
+            self.visit_expr(&binop.left);
+            return;
         }
         walk_expr(self, expr);
     }
@@ -294,10 +317,14 @@ mod tests {
     use super::*;
     use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 
-    fn refs(source: &str) -> Vec<(Anchor, String)> {
+    fn raw(source: &str) -> Vec<RawFileRef> {
         let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
         let body = parsed.syntax().as_module().map_or(&[][..], |m| &m.body[..]);
         collect(body)
+    }
+
+    fn refs(source: &str) -> Vec<(Anchor, String)> {
+        raw(source)
             .into_iter()
             .map(|r| (r.anchor, r.path))
             .collect()
@@ -363,6 +390,26 @@ mod tests {
              return Path(__file__).parent / name\n",
         );
         assert_eq!(found, Vec::<(Anchor, String)>::new());
+    }
+
+    #[test]
+    fn a_lone_word_names_a_file_only_unless_it_is_joined_as_a_path() {
+        let found: Vec<(String, bool)> = raw(
+            "plot(errorbar='ci')\nx = TESTS_ROOT / 'client_certs'\ny = Path('data')\n\
+             z = 'tests/fake-repo'\n",
+        )
+        .into_iter()
+        .map(|r| (r.path, r.folder))
+        .collect();
+        assert_eq!(
+            found,
+            [
+                ("ci".to_string(), false),
+                ("client_certs".to_string(), true),
+                ("data".to_string(), true),
+                ("tests/fake-repo".to_string(), true),
+            ]
+        );
     }
 
     #[test]

@@ -139,6 +139,8 @@ pub struct FileRef {
     pub anchor: Anchor,
     /// Relative to the anchor, `/`-separated; may start with `..` parts.
     pub path: String,
+    /// Whether it may name a folder (see [`file_refs::RawFileRef::folder`]).
+    pub folder: bool,
 }
 
 /// What one file contributed.

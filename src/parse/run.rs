@@ -229,6 +229,7 @@ fn collect(
             line,
             anchor: found.anchor,
             path: found.path,
+            folder: found.folder,
         });
     }
     let collector = Collector::run(text, body, origin);
