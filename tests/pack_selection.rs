@@ -5,7 +5,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -65,23 +64,7 @@ fn pack(p: &Project, extra: &[&str]) -> (i32, Value) {
 
 /// Path → content of every file in the archives of `out`.
 fn archived(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    for entry in std::fs::read_dir(out).unwrap().flatten() {
-        let path = entry.path();
-        if !path.to_string_lossy().ends_with(".tar.gz") {
-            continue;
-        }
-        let file = std::fs::File::open(&path).unwrap();
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-        for member in archive.entries().unwrap() {
-            let mut member = member.unwrap();
-            let name = member.path().unwrap().to_string_lossy().into_owned();
-            let mut data = Vec::new();
-            member.read_to_end(&mut data).unwrap();
-            files.insert(name, data);
-        }
-    }
-    files
+    archive_entries(out)
 }
 
 /// The reasons the report gives for carrying `path`, as `kind` or `kind:detail`.
