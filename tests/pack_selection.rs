@@ -24,13 +24,7 @@ fn project(fixture_name: &str) -> Project {
     let root = dir.path().join("project");
     copy_tree(&fixture(fixture_name), &root);
     let venv = dir.path().join("venv");
-    std::fs::create_dir_all(venv.join("lib/python3.11/site-packages")).unwrap();
-    std::fs::create_dir_all(venv.join("bin")).unwrap();
-    std::fs::write(
-        venv.join("pyvenv.cfg"),
-        "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
-    )
-    .unwrap();
+    minimal_venv(&venv);
     let out = dir.path().join("out");
     Project {
         _dir: dir,

@@ -165,13 +165,7 @@ impl Sandbox {
     /// `root/venv`, outside the project; returns its path.
     pub fn venv(&self) -> PathBuf {
         let venv = self.root.join("venv");
-        std::fs::create_dir_all(venv.join("lib/python3.11/site-packages")).unwrap();
-        std::fs::create_dir_all(venv.join("bin")).unwrap();
-        std::fs::write(
-            venv.join("pyvenv.cfg"),
-            "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
-        )
-        .unwrap();
+        crate::support::minimal_venv(&venv);
         venv
     }
 

@@ -218,3 +218,15 @@ pub fn archive_entries(root: &Path) -> std::collections::BTreeMap<String, Vec<u8
     }
     out
 }
+
+/// A minimal virtual environment at `venv`: pyvenv.cfg for CPython 3.11.7 and an empty
+/// site-packages, enough for envscan to read it as the target environment.
+pub fn minimal_venv(venv: &Path) {
+    std::fs::create_dir_all(venv.join("lib/python3.11/site-packages")).unwrap();
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
+    )
+    .unwrap();
+}
