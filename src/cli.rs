@@ -238,14 +238,26 @@ pub struct LockArgs {
     pub base_image: Option<String>,
 }
 
+/// Where `envscan pack` writes unless `--out` says otherwise (relative to the project).
+pub const DEFAULT_PACK_OUT: &str = "envscan-archives";
+
 #[derive(Debug, Args, Clone)]
 pub struct PackArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 
     /// Where the archives and their manifest go.
-    #[arg(long, value_name = "DIR", default_value = "envscan-archives")]
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_PACK_OUT)]
     pub out: PathBuf,
+
+    /// Fail, writing nothing, when an archive's files add up to more than this (`100MB`,
+    /// `1.5GiB`, or bytes); else `[tool.envscan] max-pack-size`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_pack_size: Option<u64>,
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    crate::settings::parse_byte_size(text)
 }
 
 #[derive(Debug, Args, Clone)]

@@ -696,6 +696,7 @@ fn build_plan(analysis: &Analysis, sources: &[LocalSource], inputs: PlanInputs<'
                 path: s.label.clone(),
                 destination: s.destination.clone(),
                 compiled: s.compiled,
+                files: format!("{}#{}", crate::commands::pack::MANIFEST, s.name),
             })
             .collect(),
         warnings,

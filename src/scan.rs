@@ -2,7 +2,7 @@
 
 use crate::diagnostic::{self, Diagnostic};
 use crate::graph::{self, ModuleGraph};
-use crate::parse::{self, ImportSite};
+use crate::parse::{self, FileRef, ImportSite};
 use crate::settings::ScanSettings;
 use crate::walk::{self, ExtensionFile, ImportRoot, SourceFile};
 
@@ -15,6 +15,8 @@ pub struct ProjectScan {
     pub roots: Vec<ImportRoot>,
     /// Sorted by file, line, column, module.
     pub imports: Vec<ImportSite>,
+    /// Project paths the code names with string literals, sorted (see `parse::file_refs`).
+    pub file_refs: Vec<FileRef>,
     pub graph: ModuleGraph,
     /// Sorted.
     pub diagnostics: Vec<Diagnostic>,
@@ -41,6 +43,7 @@ pub fn scan_project(settings: &ScanSettings, mut diagnostics: Vec<Diagnostic>) -
         extensions: walked.extensions,
         roots: walked.roots,
         imports,
+        file_refs: parsed.file_refs,
         graph,
         diagnostics,
     }

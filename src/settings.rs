@@ -81,6 +81,11 @@ pub struct ToolConfig {
     pub target_platform: Option<String>,
     /// Where the lock is written, relative to the project.
     pub lock: Option<String>,
+    /// Globs (relative to the project, `globset` syntax) of files the project archive carries
+    /// besides the modules the code reaches; a folder's name carries all of it.
+    pub include: Vec<String>,
+    /// The largest an archive may be unpacked, in bytes (`max-pack-size = "100MB"`).
+    pub max_pack_size: Option<u64>,
 }
 
 /// Every key `[tool.envscan]` may hold; anything else is reported.
@@ -93,9 +98,11 @@ const KNOWN_KEYS: &[&str] = &[
     "extra-index-url",
     "ignore",
     "import-names",
+    "include",
     "index-url",
     "lock",
     "max-file-size",
+    "max-pack-size",
     "name",
     "python",
     "python-version",
@@ -285,6 +292,24 @@ fn closest_key(key: &str) -> Option<&'static str> {
         .map(|(_, known)| known)
 }
 
+/// A size written as a number of bytes or as `"100MB"`, `"1.5 GiB"` (the `bytesize` crate's
+/// syntax: decimal and binary units).
+pub fn byte_size(value: toml::Value) -> Result<u64, String> {
+    match value {
+        toml::Value::Integer(n) => u64::try_from(n).map_err(|_| "a size cannot be negative".into()),
+        toml::Value::String(text) => parse_byte_size(&text),
+        _ => Err("expected a size such as \"100MB\" or a number of bytes".into()),
+    }
+}
+
+/// `"100MB"` → 100,000,000; `"1GiB"` → 2³⁰.
+pub fn parse_byte_size(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|size| size.as_u64())
+        .map_err(|why| format!("{text:?} is not a size such as \"100MB\": {why}"))
+}
+
 /// `value` as a `T`, or the message of why it is not one.
 fn typed<T: serde::de::DeserializeOwned>(value: toml::Value) -> Result<T, String> {
     value
@@ -304,9 +329,11 @@ impl ToolConfig {
             "extra-index-url" => self.extra_index_url = typed(value)?,
             "ignore" => self.ignore = typed(value)?,
             "import-names" => self.import_names = typed(value)?,
+            "include" => self.include = typed(value)?,
             "index-url" => self.index_url = Some(typed(value)?),
             "lock" => self.lock = Some(typed(value)?),
             "max-file-size" => self.max_file_size = Some(typed(value)?),
+            "max-pack-size" => self.max_pack_size = Some(byte_size(value)?),
             "name" => self.name = Some(typed(value)?),
             "python" => self.python = Some(typed(value)?),
             "python-version" => self.python_version = Some(typed(value)?),
@@ -436,6 +463,17 @@ mod tests {
         let err = config.unwrap_err().to_string();
         assert!(err.contains("pyproject.toml:3"), "{err}");
         assert!(err.contains("exclude"), "{err}");
+    }
+
+    #[test]
+    fn max_pack_size_takes_a_size_with_units_or_bytes_and_refuses_nonsense() {
+        let (config, _) = config_of("[tool.envscan]\nmax-pack-size = \"100MB\"\n");
+        assert_eq!(config.unwrap().max_pack_size, Some(100_000_000));
+        let (config, _) = config_of("[tool.envscan]\nmax-pack-size = 2048\n");
+        assert_eq!(config.unwrap().max_pack_size, Some(2048));
+        let (config, _) = config_of("[tool.envscan]\nmax-pack-size = \"lots\"\n");
+        let err = config.unwrap_err().to_string();
+        assert!(err.contains("max-pack-size"), "{err}");
     }
 
     #[test]

@@ -11,7 +11,8 @@ docker, the way a container runner would in an image:
   `pip:` list is for conda users, and the lock installs those packages.
 - install_lock: `uv pip install -r LOCK` into that venv (uv never downloads a Python here).
 - unpack: each archive, verified against the manifest's sha256 and size, extracted under
-  WORK/root at its destination (an absolute destination such as /app becomes WORK/root/app).
+  WORK/root at its destination (an absolute destination such as /app becomes WORK/root/app),
+  then each file the manifest lists for it (`files`: path, size, sha256) checked there.
 - set_env: the variables; each PYTHONPATH entry is mapped under WORK/root the same way.
 - workdir: mapped likewise.
 - entrypoint: run there, with `python`/`python3` meaning the venv's interpreter. Its exit code
@@ -135,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             entry = archives[step["source"]]
             target = under_root(root, step["destination"])
             extract(args.manifest.parent / entry["archive"], target)
+            verify_files(target, entry)
             print(f"unpacked {step['source']} at {step['destination']}")
         elif kind == "set_env":
             for name, value in step["variables"].items():
@@ -232,6 +234,17 @@ def extract(archive: Path, target: Path) -> None:
             tar.extractall(target, members=members, filter="data")
         else:
             tar.extractall(target, members=members)
+
+
+def verify_files(target: Path, entry: dict) -> None:
+    """Each file the manifest lists for the archive is there with its size and sha256."""
+    for listed in entry.get("files", []):
+        path = target / listed["path"]
+        data = path.read_bytes() if path.is_file() else None
+        if data is None or len(data) != listed["size"] or (
+            hashlib.sha256(data).hexdigest() != listed["sha256"]
+        ):
+            raise RunnerError(f"{listed['path']} does not match the manifest's file list")
 
 
 def call(command: list, env: dict) -> None:

@@ -16,6 +16,8 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::emit::atomic::{OutputSet, ProjectLock};
 use crate::output;
 use crate::outputs::{self, DEFAULT_LOCK, Outputs, SetMarks};
+use crate::pack_size::{self, ArchiveSize};
+use crate::project_files::{CarriedFile, SizedFile};
 
 pub const LOCK_UNPARSABLE: Code = Code("lock-unparsable");
 pub const OUTPUTS_MIXED: Code = Code("outputs-mixed");
@@ -36,6 +38,13 @@ pub struct LockReport {
     /// Imported modules on the search path that no distribution owns.
     pub orphans: Vec<OrphanReport>,
     pub unresolved: Vec<UnresolvedReport>,
+    /// What each archive `envscan pack` would write holds (file count, unpacked size, largest
+    /// files), measured without packing; the project first.
+    pub sizes: Vec<ArchiveSize>,
+    /// Files of the project left out of its archive that are larger than 1 MB, largest first.
+    pub excluded_large_files: Vec<SizedFile>,
+    /// Files the project archive carries besides its code and package data, with why.
+    pub carried: Vec<CarriedFile>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -150,7 +159,20 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
     } else {
         set.commit()?.changed
     };
-    let report = report(&analysis, &rendered, &changed, diagnostics);
+    let mut report = report(&analysis, &rendered, &changed, diagnostics);
+    if json {
+        // The size preflight: what `envscan pack` would pack, before anyone packs it.
+        let found = pack_size::preflight(
+            &analysis,
+            &rendered.sources,
+            Path::new(crate::cli::DEFAULT_PACK_OUT),
+        )?;
+        report.sizes = found.sizes;
+        report.excluded_large_files = found.excluded_large;
+        report.carried = found.carried;
+        report.diagnostics.extend(found.diagnostics);
+        crate::diagnostic::sort(&mut report.diagnostics);
+    }
     if json {
         output::print_json(&report)?;
     } else {
@@ -355,6 +377,9 @@ fn report(
                     .collect(),
             })
             .collect(),
+        sizes: Vec::new(),
+        excluded_large_files: Vec::new(),
+        carried: Vec::new(),
         diagnostics,
     }
 }

@@ -20,6 +20,8 @@ use crate::cli::{GlobalArgs, PackArgs};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::emit::archive::{self, ArchiveManifest, ManifestEntry, Options, SECRET_EXCLUDED};
 use crate::output;
+use crate::pack_size::{self, ArchiveSize};
+use crate::project_files::{self, CarriedFile, SizedFile};
 use crate::sources;
 use crate::walk::INVALID_IGNORE_FILE;
 
@@ -35,6 +37,13 @@ pub struct PackReport {
     pub packed: bool,
     /// The archives written, sorted by destination then archive; empty when `packed` is false.
     pub archives: Vec<ManifestEntry>,
+    /// What each archive costs (also when nothing was packed), in source order, the project
+    /// first.
+    pub sizes: Vec<ArchiveSize>,
+    /// Files of the project left out of its archive that are larger than 1 MB, largest first.
+    pub excluded_large_files: Vec<SizedFile>,
+    /// Files the project archive carries besides its code and package data, with why.
+    pub carried: Vec<CarriedFile>,
     /// Everything found, secret exclusions included, sorted.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -57,18 +66,48 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         sources::local_sources(&analysis)
     };
     let mut collections = Vec::new();
+    let mut excluded_large = Vec::new();
+    let mut carried = Vec::new();
+    // What the selection found about the project's files (a module that is a secret).
+    let mut selected_found = Vec::new();
     for source in sources {
-        let members: Vec<String> = source
-            .members
-            .iter()
+        let members = if source.name == "project" {
+            let selection = project_files::select(&analysis, &options)?;
+            diagnostics.extend(selection.diagnostics.iter().cloned());
+            selected_found = selection.diagnostics.clone();
+            excluded_large = selection.excluded_large.clone();
+            carried = selection.carried();
+            selection.members()
+        } else {
+            source.members.clone()
+        };
+        let members: Vec<String> = members
+            .into_iter()
             .filter(|m| !source.root.join(m).starts_with(&out_dir))
-            .cloned()
             .collect();
         let collection = archive::collect(&source.root, &members, &options)?;
         diagnostics.extend(collection.diagnostics().iter().cloned());
         collections.push((source, collection));
     }
     let mut refused = escalate_ignore_failures(&mut diagnostics);
+    // The preflight: sizes before anything is compressed or written.
+    let mut sizes: Vec<ArchiveSize> = collections
+        .iter()
+        .map(|(source, collection)| {
+            let files = collection.sized_files();
+            ArchiveSize::new(
+                &source.name,
+                files.iter().map(|(p, s)| (p.as_str(), *s)),
+                None,
+            )
+        })
+        .collect();
+    let limit = args.max_pack_size.or(analysis.project.config.max_pack_size);
+    if let Some(limit) = limit {
+        let over = pack_size::over_limit(&sizes, limit, Severity::Error);
+        refused |= !over.is_empty();
+        diagnostics.extend(over);
+    }
     let mut staged = Vec::new();
     if !refused {
         for (source, collection) in collections {
@@ -81,7 +120,8 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 }
             }
             if is_project {
-                let kept_out = needed_but_excluded(archive.diagnostics(), &needed);
+                let found = [archive.diagnostics(), &selected_found].concat();
+                let kept_out = needed_but_excluded(&found, &needed);
                 refused |= !kept_out.is_empty();
                 diagnostics.extend(kept_out);
             }
@@ -90,6 +130,13 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     }
     let mut manifest = ArchiveManifest::default();
     if !refused {
+        sizes = staged
+            .iter()
+            .map(|(source, archive)| {
+                let files = archive.files().iter().map(|f| (f.path.as_str(), f.size));
+                ArchiveSize::new(&source.name, files, Some(archive.size()))
+            })
+            .collect();
         for (source, archive) in staged {
             let packed = archive.publish()?;
             manifest.archives.push(ManifestEntry::new(
@@ -109,6 +156,9 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         output::print_json(&PackReport {
             packed: !refused,
             archives,
+            sizes,
+            excluded_large_files: excluded_large,
+            carried,
             diagnostics: diagnostics.clone(),
         })?;
     } else {
@@ -125,6 +175,15 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             )?;
             writeln!(out, "  {}", entry.archive.dimmed())?;
         }
+        if !global.quiet {
+            print_sizes(
+                &mut out,
+                &sizes,
+                &excluded_large,
+                &carried,
+                global.verbose > 0,
+            )?;
+        }
         output::print_diagnostics(&diagnostics, global)?;
         if refused {
             writeln!(
@@ -138,6 +197,64 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Failure);
     }
     Ok(output::exit_status(&diagnostics, global))
+}
+
+/// Each archive's size and largest files, the large files left out, and (verbose) the files
+/// carried besides the code.
+pub fn print_sizes(
+    out: &mut impl Write,
+    sizes: &[ArchiveSize],
+    excluded_large: &[SizedFile],
+    carried: &[CarriedFile],
+    verbose: bool,
+) -> std::io::Result<()> {
+    for size in sizes {
+        let packed = size
+            .archive_size
+            .map(|bytes| format!(", {} compressed", pack_size::human(bytes)))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{} {}: {} files, {} unpacked{packed}",
+            "Size".bold(),
+            size.source,
+            size.file_count,
+            pack_size::human(size.content_size),
+        )?;
+        for file in &size.largest {
+            writeln!(out, "  {:>10}  {}", pack_size::human(file.size), file.path)?;
+        }
+    }
+    if !excluded_large.is_empty() {
+        writeln!(
+            out,
+            "{} (over 1 MB, left out of the project archive; `[tool.envscan] include` carries one):",
+            "Excluded large files".yellow().bold()
+        )?;
+        for file in excluded_large {
+            writeln!(out, "  {:>10}  {}", pack_size::human(file.size), file.path)?;
+        }
+    }
+    if verbose && !carried.is_empty() {
+        writeln!(out, "{} besides the code:", "Carried".bold())?;
+        for file in carried {
+            let why: Vec<String> = file.why.iter().map(describe).collect();
+            writeln!(out, "  {}  ({})", file.path, why.join("; "))?;
+        }
+    }
+    Ok(())
+}
+
+fn describe(why: &project_files::Why) -> String {
+    use project_files::Why;
+    match why {
+        Why::Module => "module".to_string(),
+        Why::PackageData { package } => format!("data of {package}"),
+        Why::Config => "configuration".to_string(),
+        Why::Metadata { by } => format!("named by {by}"),
+        Why::Referenced { at } => format!("named at {at}"),
+        Why::Include { pattern } => format!("include {pattern:?}"),
+    }
 }
 
 /// An ignore file that failed to load is an error for pack; returns whether there was one.

@@ -130,6 +130,17 @@ impl Archive {
     }
 }
 
+/// One file stored in an archive: what a runner needs to upload only the files it lacks.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct FileEntry {
+    /// Its path in the archive (relative to the source root, forward slashes).
+    pub path: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Lower-case hex sha256 of its content.
+    pub sha256: String,
+}
+
 /// An archive written to disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PackedArchive {
@@ -138,6 +149,8 @@ pub struct PackedArchive {
     pub sha256: String,
     pub size: u64,
     pub file_count: usize,
+    /// Every file stored, sorted by path.
+    pub files: Vec<FileEntry>,
     /// What was left out and why, sorted.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -162,7 +175,7 @@ pub struct Staged {
     out_dir: PathBuf,
     sha256: String,
     size: u64,
-    files: Vec<String>,
+    files: Vec<FileEntry>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -186,9 +199,50 @@ pub fn build(source_root: &Path, members: &[String]) -> Result<Archive, ArchiveE
     Ok(Archive {
         bytes,
         sha256: written.sha256,
-        files: written.files,
+        files: written.files.into_iter().map(|f| f.path).collect(),
         diagnostics: written.diagnostics,
     })
+}
+
+/// Every file of the tree under `source_root` that an archive of it could hold (the same
+/// rules as [`collect`]: secrets, noise, ignore files, links leaving it, [`Options::skip`]),
+/// with its size. The top-level entries are taken in sorted order; one that an ignore file
+/// excludes is left out as the walk leaves out deeper ones.
+pub fn list(source_root: &Path, options: &Options) -> Result<Listing, ArchiveError> {
+    let root = fs_err::canonicalize(source_root).map_err(|source| ArchiveError::SourceRoot {
+        path: source_root.to_path_buf(),
+        source,
+    })?;
+    let ignore_files = IgnoreFiles::new(&root, true);
+    let mut members = Vec::new();
+    let listing = fs_err::read_dir(&root).map_err(|source| ArchiveError::SourceRoot {
+        path: root.clone(),
+        source,
+    })?;
+    for entry in listing.flatten() {
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if check_member(&name).is_ok() && !ignore_files.is_ignored(&entry.path(), is_dir) {
+            members.push(name);
+        }
+    }
+    members.sort();
+    let collection = collect(&root, &members, options)?;
+    Ok(Listing {
+        files: collection.sized_files(),
+        diagnostics: collection.diagnostics,
+    })
+}
+
+/// What [`list`] found.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Path relative to the source root → size in bytes, sorted by path.
+    pub files: BTreeMap<String, u64>,
+    /// What the walk left out and why (secrets, links leaving the tree, compiled modules).
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// Finds the files of `members` under `source_root`; what is left out is in its diagnostics.
@@ -226,7 +280,7 @@ pub fn collect(
 struct Written {
     sha256: String,
     size: u64,
-    files: Vec<String>,
+    files: Vec<FileEntry>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -234,6 +288,17 @@ impl Collection {
     /// What the walk left out and why, sorted; the write adds exclusions found by content.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
+    }
+
+    /// Each file found and its size now, by path (a file gone since is left out).
+    pub fn sized_files(&self) -> BTreeMap<String, u64> {
+        self.files
+            .iter()
+            .filter_map(|(rel, file)| {
+                let meta = std::fs::metadata(&file.path).ok()?;
+                Some((rel.clone(), meta.len()))
+            })
+            .collect()
     }
 
     /// Streams the archive into a temporary file in `out_dir` (created if missing).
@@ -314,20 +379,26 @@ impl Collection {
             let rest = size.saturating_sub(prefix.len() as u64);
             // `io::copy` (inside `tar`) reads through a `BufReader`'s own buffer: 64 KiB
             // reads instead of 8 KiB ones for large files.
-            let data = io::BufReader::with_capacity(
+            let mut data = io::BufReader::with_capacity(
                 COPY_BUFFER,
                 Exact {
                     inner: io::Cursor::new(prefix).chain(handle.take(rest)),
                     left: size,
+                    hasher: Sha256::new(),
                 },
             );
-            append_file(&mut tar, &rel, file.mode, size, data).map_err(|source| {
+            append_file(&mut tar, &rel, file.mode, size, &mut data).map_err(|source| {
                 ArchiveError::Read {
                     path: file.path.clone(),
                     source,
                 }
             })?;
-            stored.push(rel);
+            let sha256 = hex::encode(data.into_inner().hasher.finalize());
+            stored.push(FileEntry {
+                path: rel,
+                size,
+                sha256,
+            });
         }
         let hashing = tar
             .into_inner()
@@ -354,6 +425,16 @@ impl Staged {
         &self.diagnostics
     }
 
+    /// Every file stored, sorted by path.
+    pub fn files(&self) -> &[FileEntry] {
+        &self.files
+    }
+
+    /// Size of the compressed archive in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
     /// Moves the archive to `<sha256>.tar.gz`; an archive already there under that name holds
     /// the same bytes (the name is their hash) and is left untouched.
     pub fn publish(self) -> Result<PackedArchive, ArchiveError> {
@@ -374,6 +455,7 @@ impl Staged {
             sha256: self.sha256,
             size: self.size,
             file_count: self.files.len(),
+            files: self.files,
             diagnostics: self.diagnostics,
         })
     }
@@ -415,9 +497,11 @@ impl<W: Write> Write for Hashing<W> {
 
 /// A reader that must give exactly `left` bytes: a file that shrank while it was packed is an
 /// error, not a silently corrupt tar entry (tar pads whatever it got to the header's size).
+/// It hashes what it gives, for the per-file manifest.
 struct Exact<R> {
     inner: R,
     left: u64,
+    hasher: Sha256,
 }
 
 impl<R: Read> Read for Exact<R> {
@@ -436,6 +520,7 @@ impl<R: Read> Read for Exact<R> {
             ));
         }
         self.left -= n as u64;
+        self.hasher.update(&buf[..n]);
         Ok(n)
     }
 }
@@ -980,6 +1065,13 @@ pub struct ManifestEntry {
     pub destination: String,
     /// Number of files in it.
     pub file_count: usize,
+    /// The sum of its files' sizes, before compression: what it takes unpacked.
+    #[serde(default)]
+    pub content_size: u64,
+    /// Every file in it (path, size, sha256), sorted by path, so a runner can upload or
+    /// unpack only the files it does not already hold.
+    #[serde(default)]
+    pub files: Vec<FileEntry>,
 }
 
 impl ManifestEntry {
@@ -995,6 +1087,8 @@ impl ManifestEntry {
             size: packed.size,
             destination: destination.into(),
             file_count: packed.file_count,
+            content_size: packed.files.iter().map(|f| f.size).sum(),
+            files: packed.files.clone(),
         }
     }
 }
@@ -1214,6 +1308,7 @@ mod tests {
         let mut short = Exact {
             inner: io::Cursor::new(b"abc".to_vec()),
             left: 5,
+            hasher: Sha256::new(),
         };
         let mut out = Vec::new();
         let err = io::copy(&mut short, &mut out).unwrap_err();
@@ -1221,6 +1316,7 @@ mod tests {
         let mut long = Exact {
             inner: io::Cursor::new(b"abcdef".to_vec()).take(4),
             left: 4,
+            hasher: Sha256::new(),
         };
         let mut out = Vec::new();
         io::copy(&mut long, &mut out).unwrap();
@@ -1439,6 +1535,12 @@ with tarfile.open(sys.argv[1], "r:gz") as tar:
             size: 10,
             destination: destination.to_string(),
             file_count: 1,
+            content_size: 3,
+            files: vec![FileEntry {
+                path: "a.py".to_string(),
+                size: 3,
+                sha256: "00".repeat(32),
+            }],
         };
         let one = ArchiveManifest {
             archives: vec![entry("bb", "src"), entry("aa", ".")],

@@ -88,6 +88,14 @@ pub struct LocalSource {
     pub destination: String,
     /// Whether it holds compiled modules (these need the base image's ABI).
     pub compiled: bool,
+    /// Where the list of its archive's files (path, size, sha256) is, so a runner can upload
+    /// or unpack only the files it does not already hold: `manifest.json#<name>`, the `files`
+    /// of this source's entry in the manifest `envscan pack` writes beside the archives. The
+    /// plan holds the reference, not the list: it is written by `envscan lock` and must stay
+    /// the same when only the code changes (the lock check in a pre-commit hook, the cache
+    /// key), and the files' hashes change with every edit.
+    #[serde(default)]
+    pub files: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]

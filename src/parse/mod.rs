@@ -18,6 +18,7 @@
 mod decode;
 pub(crate) mod depth;
 mod dynamic;
+pub(crate) mod file_refs;
 mod guards;
 mod imports;
 mod notebook;
@@ -115,10 +116,39 @@ impl PartialOrd for ImportSite {
     }
 }
 
+/// What a file reference's path is relative to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Anchor {
+    /// A bare literal: relative to the working folder, taken as the project root or the
+    /// file's own folder.
+    Literal,
+    /// Built from `__file__`: the file's folder, `up` levels higher.
+    FileFolder { up: u32 },
+}
+
+/// A project path the code names with string literals (see [`file_refs`]), not yet checked
+/// against the tree. Ordered by file, cell, line, then the path.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileRef {
+    /// The file that names it, relative to the project, forward slashes.
+    pub file: String,
+    /// For a notebook: the 1-based index of the code cell.
+    pub cell: Option<u32>,
+    /// 1-based; for a notebook, the line inside its cell.
+    pub line: u32,
+    pub anchor: Anchor,
+    /// Relative to the anchor, `/`-separated; may start with `..` parts.
+    pub path: String,
+    /// Whether it may name a folder (see [`file_refs::RawFileRef::folder`]).
+    pub folder: bool,
+}
+
 /// What one file contributed.
 #[derive(Debug, Default)]
 pub struct FileImports {
     pub imports: Vec<ImportSite>,
+    /// Sorted.
+    pub file_refs: Vec<FileRef>,
     pub diagnostics: Vec<Diagnostic>,
 }
 

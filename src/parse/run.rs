@@ -14,7 +14,7 @@ use ruff_text_size::TextRange;
 use super::depth::{self, MAX_NESTING};
 use super::imports::{Collector, Origin};
 use super::source_map::{Location, SourceMap};
-use super::{FileImports, ImportSite, decode, notebook};
+use super::{FileImports, FileRef, ImportSite, decode, file_refs, notebook};
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::settings::ScanSettings;
 use crate::walk::{SourceFile, SourceKind};
@@ -38,8 +38,8 @@ pub fn parse_files(files: &[SourceFile], settings: &ScanSettings) -> FileImports
             match decode::read_source(&file.path, &file.rel, max_size) {
                 Ok(bytes) => parse_bytes(file, &bytes),
                 Err(diagnostic) => FileImports {
-                    imports: Vec::new(),
                     diagnostics: vec![diagnostic],
+                    ..FileImports::default()
                 },
             }
         })
@@ -61,6 +61,7 @@ pub fn parse_files(files: &[SourceFile], settings: &ScanSettings) -> FileImports
     let mut merged = FileImports::default();
     for result in results {
         merged.imports.extend(result.imports);
+        merged.file_refs.extend(result.file_refs);
         merged.diagnostics.extend(result.diagnostics);
     }
     finish(merged)
@@ -76,6 +77,7 @@ pub fn parse_source(file: &SourceFile, bytes: &[u8]) -> FileImports {
 
 fn finish(mut result: FileImports) -> FileImports {
     result.imports.sort();
+    result.file_refs.sort();
     diagnostic::sort(&mut result.diagnostics);
     result
 }
@@ -106,12 +108,12 @@ fn guarded(file: &SourceFile, f: impl FnOnce() -> FileImports) -> FileImports {
 
 fn failed(file: &SourceFile, message: &str) -> FileImports {
     FileImports {
-        imports: Vec::new(),
         diagnostics: vec![
             Diagnostic::error(PARSER_PANIC, message.to_string())
                 .with_file(&file.rel)
                 .with_hint("this is a bug in envscan; the file's imports are missing"),
         ],
+        ..FileImports::default()
     }
 }
 
@@ -219,6 +221,17 @@ fn collect(
         module: file.module.as_ref(),
         is_package: file.is_package,
     };
+    for found in file_refs::collect(body) {
+        let Location { cell, line, .. } = map.locate(found.offset);
+        out.file_refs.push(FileRef {
+            file: file.rel.clone(),
+            cell,
+            line,
+            anchor: found.anchor,
+            path: found.path,
+            folder: found.folder,
+        });
+    }
     let collector = Collector::run(text, body, origin);
     for site in collector.sites {
         let Location { cell, line, column } = map.locate(site.offset);

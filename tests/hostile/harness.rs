@@ -165,13 +165,7 @@ impl Sandbox {
     /// `root/venv`, outside the project; returns its path.
     pub fn venv(&self) -> PathBuf {
         let venv = self.root.join("venv");
-        std::fs::create_dir_all(venv.join("lib/python3.11/site-packages")).unwrap();
-        std::fs::create_dir_all(venv.join("bin")).unwrap();
-        std::fs::write(
-            venv.join("pyvenv.cfg"),
-            "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
-        )
-        .unwrap();
+        crate::support::minimal_venv(&venv);
         venv
     }
 
@@ -395,26 +389,4 @@ fn the_watchdog_reports_a_hung_child_and_an_rlimit_ends_a_runaway_one() {
     assert!(spin.signal.is_some(), "{spin}");
 }
 
-/// Every member of every `.tar.gz` directly under `root`: archive path → contents.
-pub fn archive_entries(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let Ok(listing) = std::fs::read_dir(root) else {
-        return out;
-    };
-    for entry in listing.flatten() {
-        let path = entry.path();
-        if !path.to_string_lossy().ends_with(".tar.gz") {
-            continue;
-        }
-        let file = std::fs::File::open(&path).unwrap();
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-        for member in archive.entries().unwrap() {
-            let mut member = member.unwrap();
-            let name = member.path().unwrap().to_string_lossy().into_owned();
-            let mut data = Vec::new();
-            member.read_to_end(&mut data).unwrap();
-            out.insert(name, data);
-        }
-    }
-    out
-}
+pub use crate::support::archive_entries;

@@ -193,3 +193,40 @@ pub fn lock_env_at(python: &Path, root: &Path, venv: &Path) -> PathBuf {
         .arg(&localutils));
     localutils
 }
+
+/// Every member of every `.tar.gz` directly under `root`: archive path → contents.
+pub fn archive_entries(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(listing) = std::fs::read_dir(root) else {
+        return out;
+    };
+    for entry in listing.flatten() {
+        let path = entry.path();
+        if !path.to_string_lossy().ends_with(".tar.gz") {
+            continue;
+        }
+        let file = std::fs::File::open(&path).unwrap();
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        for member in archive.entries().unwrap() {
+            let mut member = member.unwrap();
+            let name = member.path().unwrap().to_string_lossy().into_owned();
+            let mut data = Vec::new();
+            member.read_to_end(&mut data).unwrap();
+            out.insert(name, data);
+        }
+    }
+    out
+}
+
+/// A minimal virtual environment at `venv`: pyvenv.cfg for CPython 3.11.7 and an empty
+/// site-packages, enough for envscan to read it as the target environment.
+pub fn minimal_venv(venv: &Path) {
+    std::fs::create_dir_all(venv.join("lib/python3.11/site-packages")).unwrap();
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n",
+    )
+    .unwrap();
+}
