@@ -348,14 +348,7 @@ fn plugin_by_name(env: &Environment, name: &str) -> Option<PackageName> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(group: &str, name: &str, value: &str) -> EntryPoint {
-        EntryPoint {
-            group: group.into(),
-            name: name.into(),
-            value: value.into(),
-        }
-    }
+    use crate::env::entry_points::entry;
 
     fn installed() -> Vec<(PackageName, Vec<EntryPoint>)> {
         vec![

@@ -52,17 +52,19 @@ impl EntryPoint {
     }
 }
 
+/// An entry point for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn entry(group: &str, name: &str, value: &str) -> EntryPoint {
+    EntryPoint {
+        group: group.into(),
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(group: &str, name: &str, value: &str) -> EntryPoint {
-        EntryPoint {
-            group: group.into(),
-            name: name.into(),
-            value: value.into(),
-        }
-    }
 
     /// The expected entries are what CPython 3.11's `EntryPoints._from_text` gives for this text
     /// (checked by hand; `;` starts no comment, a bracketed group keeps its inner spaces).
