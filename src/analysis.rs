@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use crate::classify::closure::{self, Installed, RequiredBy};
+use crate::classify::plugins::{self, HostGroups, LeftOut, PluginOf};
+use crate::classify::pytest_config;
 use crate::classify::suggest::Suggestions;
 use crate::classify::{Class, Reason};
 use crate::cli::AnalysisArgs;
@@ -43,6 +45,8 @@ pub struct Package {
     pub imported_as: BTreeSet<ModuleName>,
     /// The needed distributions that require it (empty when only imported).
     pub required_by: BTreeSet<RequiredBy>,
+    /// The needed hosts that load it as a plugin, and how (empty when it is no plugin).
+    pub plugin_of: BTreeSet<PluginOf>,
     /// Its files of this version on the index, for `pypi` packages that were verified.
     pub files: Option<VersionFiles>,
     /// The conda channel, for `conda` packages.
@@ -104,6 +108,12 @@ pub struct Analysis {
     /// The project's own distributions: editable or path installs whose source lies inside
     /// the project. The extras they ask for are applied to needed distributions.
     pub own_distributions: BTreeSet<PackageName>,
+    /// Hosts and the entry-point groups they load (shipped table and configuration).
+    pub plugin_hosts: HostGroups,
+    /// Plugins the configuration leaves out (`ignore`, pytest's `-p no:NAME`).
+    pub plugins_left_out: LeftOut,
+    /// pytest's configuration file, when the project has one.
+    pub pytest_config: Option<pytest_config::PytestConfig>,
     pub diagnostics: Vec<Diagnostic>,
     /// False when something could not be verified (offline without cache).
     pub complete: bool,
@@ -171,6 +181,9 @@ impl Analysis {
             unresolved: Vec::new(),
             typing_only: BTreeSet::new(),
             own_distributions: BTreeSet::new(),
+            plugin_hosts: HostGroups::default(),
+            plugins_left_out: LeftOut::default(),
+            pytest_config: None,
             diagnostics,
             complete: true,
         };
@@ -366,25 +379,10 @@ impl Analysis {
             closure::linux_environment(&self.env.python.version, &self.target.arch)
                 .with_context(|| format!("invalid Python version {:?}", self.env.python.version))?;
         self.own_distributions = self.own_distributions();
-        let env = &self.env;
-        let result = closure::closure(
-            roots.keys().cloned(),
-            self.own_distributions.iter().cloned(),
-            |name| {
-                let dist = env.distribution(name)?;
-                Some(Installed {
-                    display_name: &dist.display_name,
-                    version: &dist.version,
-                    parsed_version: dist.parsed_version.as_ref(),
-                    requires: dist
-                        .requires_dist
-                        .iter()
-                        .filter_map(|r| r.parsed.as_ref())
-                        .collect(),
-                })
-            },
-            &environment,
-        );
+        self.plugin_hosts = HostGroups::new(&self.project.config.entry_point_groups);
+        self.plugins_left_out.ignore = self.project.config.ignore.clone();
+        self.pytest_config = pytest_config::find(&self.project.root, &mut self.diagnostics);
+        let (result, plugin_roots) = self.closure_with_plugins(&roots, &environment);
         self.diagnostics.extend(result.diagnostics);
         let added: BTreeSet<PackageName> = self
             .project
@@ -414,6 +412,7 @@ impl Analysis {
                     reason,
                     imported_as: roots.get(&name).cloned().unwrap_or_default(),
                     required_by,
+                    plugin_of: plugin_roots.get(&name).cloned().unwrap_or_default(),
                     files: None,
                     channel: dist.conda.as_ref().and_then(|c| c.channel.clone()),
                     source_roots: dist.editable_roots.clone(),
@@ -423,6 +422,76 @@ impl Analysis {
             );
         }
         Ok(())
+    }
+
+    /// The `Requires-Dist` closure of `roots` plus every plugin a needed host loads, taken again
+    /// with those plugins as roots until nothing new comes in (a plugin's requirements can bring
+    /// a host of its own). pytest's configuration is mapped to plugins once pytest is needed.
+    fn closure_with_plugins(
+        &mut self,
+        roots: &BTreeMap<PackageName, BTreeSet<ModuleName>>,
+        environment: &pep508_rs::MarkerEnvironment,
+    ) -> (closure::Closure, BTreeMap<PackageName, BTreeSet<PluginOf>>) {
+        let pytest = PackageName::new("pytest");
+        let env = &self.env;
+        let lookup = |name: &PackageName| {
+            let dist = env.distribution(name)?;
+            Some(Installed {
+                display_name: &dist.display_name,
+                version: &dist.version,
+                parsed_version: dist.parsed_version.as_ref(),
+                requires: dist
+                    .requires_dist
+                    .iter()
+                    .filter_map(|r| r.parsed.as_ref())
+                    .collect(),
+            })
+        };
+        let mut demands: Option<plugins::PytestDemands> = None;
+        let mut plugin_roots: BTreeMap<PackageName, BTreeSet<PluginOf>> = BTreeMap::new();
+        // The plugin set only grows (a larger needed set loads more), so it settles within as
+        // many rounds as there are distributions; the bound only guards that reasoning.
+        let mut rounds = 0;
+        loop {
+            let result = closure::closure(
+                roots.keys().chain(plugin_roots.keys()).cloned(),
+                self.own_distributions.iter().cloned(),
+                lookup,
+                environment,
+            );
+            let needed: BTreeSet<PackageName> = result.needed.keys().cloned().collect();
+            if demands.is_none()
+                && needed.contains(&pytest)
+                && let Some(config) = &self.pytest_config
+            {
+                let found = plugins::pytest_demands(config, env);
+                self.plugins_left_out.pytest_disabled = found.disabled.clone();
+                demands = Some(found);
+            }
+            let installed = env
+                .distributions
+                .iter()
+                .map(|d| (&d.name, d.entry_points.as_slice()));
+            let mut found = plugins::group_plugins(
+                &needed,
+                &self.plugin_hosts,
+                installed,
+                &self.plugins_left_out,
+            );
+            for (dist, why) in demands.iter().flat_map(|d| &d.plugins) {
+                found
+                    .entry(dist.clone())
+                    .or_default()
+                    .extend(why.iter().cloned());
+            }
+            if found == plugin_roots || rounds > env.distributions.len() {
+                self.diagnostics
+                    .extend(demands.into_iter().flat_map(|d| d.diagnostics));
+                return (result, plugin_roots);
+            }
+            plugin_roots = found;
+            rounds += 1;
+        }
     }
 
     /// Installed editable or path distributions whose source roots all lie inside the project:

@@ -319,6 +319,8 @@ struct PackageInfo {
     reason: String,
     imported_as: Vec<String>,
     required_by: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    plugin_of: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -385,6 +387,7 @@ fn render_lock(analysis: &Analysis, sources: &[LocalSource]) -> Pylock<ToolTable
                         reason: p.reason.to_string(),
                         imported_as: p.imported_as.iter().map(ToString::to_string).collect(),
                         required_by: p.required_by.iter().map(|r| r.name.to_string()).collect(),
+                        plugin_of: p.plugin_of.iter().map(ToString::to_string).collect(),
                     },
                 )
             })

@@ -71,8 +71,12 @@ pub struct ToolConfig {
     pub classes: BTreeMap<String, String>,
     /// Distributions to include although no import names them (plugins, entry points).
     pub add: Vec<String>,
-    /// Modules whose imports are left out of the analysis.
+    /// Modules whose imports are left out of the analysis; also plugin distributions (or their
+    /// entry point modules) that an entry-point group would bring in.
     pub ignore: Vec<String>,
+    /// Host distribution → entry-point groups it loads every provider of, added to the
+    /// shipped table (`crate::classify::plugins::HOSTS`).
+    pub entry_point_groups: BTreeMap<String, Vec<String>>,
     pub base_image: Option<String>,
     /// The command that runs the program in the build plan.
     pub entrypoint: Vec<String>,
@@ -93,6 +97,7 @@ const KNOWN_KEYS: &[&str] = &[
     "add",
     "base-image",
     "classes",
+    "entry-point-groups",
     "entrypoint",
     "exclude",
     "extra-index-url",
@@ -324,6 +329,7 @@ impl ToolConfig {
             "add" => self.add = typed(value)?,
             "base-image" => self.base_image = Some(typed(value)?),
             "classes" => self.classes = typed(value)?,
+            "entry-point-groups" => self.entry_point_groups = typed(value)?,
             "entrypoint" => self.entrypoint = typed(value)?,
             "exclude" => self.exclude = typed(value)?,
             "extra-index-url" => self.extra_index_url = typed(value)?,
@@ -366,6 +372,15 @@ impl ToolConfig {
         for (key, value) in &self.variables {
             if let Err(why) = crate::emit::plan_check::check_env_variable(key, value) {
                 problems.push(("variables", why));
+            }
+        }
+        for (host, groups) in &self.entry_point_groups {
+            let bad = |s: &str| s.trim().is_empty() || s.chars().any(char::is_control);
+            if bad(host) || groups.iter().any(|g| bad(g)) {
+                problems.push((
+                    "entry-point-groups",
+                    "a host or group name is empty or holds control characters".into(),
+                ));
             }
         }
         for arg in &self.entrypoint {

@@ -153,6 +153,34 @@ fn check(name: &str) {
             writeln!(problems, "  {dist}: {}", r["extras"][dist]).unwrap();
         }
     }
+    // The plugins pytest registers in the venv (`pytest -VV`, run by the oracle) are exactly
+    // the ones envscan locks as pytest11 plugins, and are the ones projects.toml lists.
+    let strings = |key: &str| -> Vec<String> {
+        r[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    if strings("locked_pytest_plugins") != strings("pytest_plugins") {
+        writeln!(
+            problems,
+            "pytest11 plugins: envscan locks {:?}, pytest -VV registers {:?}",
+            strings("locked_pytest_plugins"),
+            strings("pytest_plugins")
+        )
+        .unwrap();
+    }
+    let listed = listed_pytest_plugins(name);
+    if strings("pytest_plugins") != listed {
+        writeln!(
+            problems,
+            "pytest -VV registers {:?}; projects.toml lists pytest_plugins = {listed:?}",
+            strings("pytest_plugins")
+        )
+        .unwrap();
+    }
     let false_errors = r["false_errors"].as_array().unwrap();
     if !false_errors.is_empty() {
         writeln!(
@@ -178,6 +206,25 @@ fn check(name: &str) {
         "{name} ({}):\n{problems}",
         result.display()
     );
+}
+
+/// `pytest_plugins` of the project's entry in projects.toml: the plugin distributions pytest
+/// loads in its venv (normalised names, sorted).
+fn listed_pytest_plugins(name: &str) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(support::repo().join("tests/real_projects/projects.toml")).unwrap();
+    let listed: toml::Table = toml::from_str(&text).unwrap();
+    let project = listed["project"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"].as_str() == Some(name))
+        .unwrap();
+    project
+        .get("pytest_plugins")
+        .and_then(|p| p.as_array())
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// One row of docs/real-projects.md's table.

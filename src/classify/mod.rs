@@ -12,6 +12,9 @@
 //! Every decision carries the [`Reason`] that made it; `envscan explain` prints it.
 
 pub mod closure;
+pub mod plugins;
+pub mod pytest_config;
+pub mod pytest_options;
 pub mod suggest;
 
 use std::fmt;

@@ -42,8 +42,13 @@ pub struct Explanation {
     pub reason: Option<String>,
     /// Import chains from a project file to the module, each link `file:line module`.
     pub import_chains: Vec<Vec<Link>>,
-    /// Requirement chains from an imported distribution down to this one.
+    /// Requirement chains from an imported distribution (or a plugin) down to this one.
     pub requirement_chains: Vec<Vec<String>>,
+    /// The needed hosts that load it as a plugin, and how.
+    pub plugin_of: Vec<String>,
+    /// For an installed distribution that is not needed: what would pull it in (an entry-point
+    /// group it provides, an option it registers, a command it installs, what requires it).
+    pub would_pull_in: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -79,6 +84,8 @@ pub fn explain(analysis: &Analysis, name: &str) -> Explanation {
         reason: None,
         import_chains: Vec::new(),
         requirement_chains: Vec::new(),
+        plugin_of: Vec::new(),
+        would_pull_in: Vec::new(),
     };
     // The distribution, by name or through a module it provides.
     let dist_name = if analysis.packages.contains_key(&package_name) {
@@ -127,6 +134,7 @@ pub fn explain(analysis: &Analysis, name: &str) -> Explanation {
                 _ => "not moved".into(),
             };
             explanation.requirement_chains = requirement_chains(analysis, &package.name);
+            explanation.plugin_of = package.plugin_of.iter().map(ToString::to_string).collect();
         }
         None => {
             explanation.verdict = out_verdict(analysis, name, module.as_ref(), &mut explanation);
@@ -185,6 +193,7 @@ fn out_verdict(
         Some(dist) => {
             explanation.found_as = "distribution".into();
             explanation.version = Some(dist.version.clone());
+            explanation.would_pull_in = super::explain_unneeded::would_pull_in(analysis, dist);
             "not locked: installed, but nothing the project imports needs it".into()
         }
         None => "not locked: neither imported by the project nor installed".into(),
@@ -287,6 +296,9 @@ fn requirement_chains(analysis: &Analysis, name: &PackageName) -> Vec<Vec<String
         };
         if package.required_by.is_empty() && !chain.is_empty() && pending.is_none() {
             let mut full = chain.clone();
+            if let Some(plugin) = package.plugin_of.first() {
+                full.push(format!("{current}: {plugin}"));
+            }
             full.reverse();
             chains.push(full);
         }
@@ -313,14 +325,20 @@ fn requirement_chains(analysis: &Analysis, name: &PackageName) -> Vec<Vec<String
                 )
             });
             let next_pending = extra_only(&requirer.requirement);
+            let requirer_package = analysis.packages.get(&requirer.name);
+            // A plugin that nothing requires ends its chain when it is taken from the queue.
+            let plugin = requirer_package
+                .filter(|p| !p.required_by.is_empty())
+                .and_then(|p| p.plugin_of.first());
             if (own
-                || analysis
-                    .packages
-                    .get(&requirer.name)
-                    .is_some_and(|p| !p.imported_as.is_empty()))
+                || plugin.is_some()
+                || requirer_package.is_some_and(|p| !p.imported_as.is_empty()))
                 && next_pending.is_none()
             {
                 let mut full = next.clone();
+                if let Some(plugin) = plugin {
+                    full.push(format!("{}: {plugin}", requirer.name));
+                }
                 full.reverse();
                 chains.push(full);
             }
@@ -361,6 +379,9 @@ fn print_human(e: &Explanation) -> std::io::Result<()> {
             )?;
         }
     }
+    for plugin in &e.plugin_of {
+        writeln!(out, "  {plugin}")?;
+    }
     if !e.requirement_chains.is_empty() {
         writeln!(out, "  {}", "required through".dimmed())?;
     }
@@ -369,6 +390,12 @@ fn print_human(e: &Explanation) -> std::io::Result<()> {
             let indent = 4 + 2 * depth;
             writeln!(out, "{:indent$}{step}", "")?;
         }
+    }
+    if !e.would_pull_in.is_empty() {
+        writeln!(out, "  {}", "what would pull it in".dimmed())?;
+    }
+    for line in &e.would_pull_in {
+        writeln!(out, "    {line}")?;
     }
     Ok(())
 }

@@ -64,6 +64,8 @@ pub struct PackageReport {
     /// The modules the project imports from it.
     pub imported_as: Vec<String>,
     pub required_by: Vec<RequirerReport>,
+    /// Why a host loads it as a plugin ("plugin of pytest via entry point group pytest11").
+    pub plugin_of: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -335,6 +337,7 @@ fn report(
                         requirement: r.requirement.clone(),
                     })
                     .collect(),
+                plugin_of: p.plugin_of.iter().map(ToString::to_string).collect(),
             })
             .collect(),
         local: rendered
@@ -446,15 +449,20 @@ fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io
         .max()
         .unwrap_or(0);
     for package in &report.packages {
-        let why = if package.imported_as.is_empty() {
-            let by: Vec<&str> = package
-                .required_by
-                .iter()
-                .map(|r| r.name.as_str())
-                .collect();
-            format!("required by {}", by.join(", "))
-        } else {
+        let by: Vec<&str> = package
+            .required_by
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        let why = if !package.imported_as.is_empty() {
             format!("imported as {}", package.imported_as.join(", "))
+        } else if let (true, Some(first)) = (by.is_empty(), package.plugin_of.first()) {
+            match package.plugin_of.len() - 1 {
+                0 => first.clone(),
+                more => format!("{first} (and {more} more reasons)"),
+            }
+        } else {
+            format!("required by {}", by.join(", "))
         };
         writeln!(
             out,

@@ -5,6 +5,7 @@
 pub mod completions;
 pub mod env;
 pub mod explain;
+mod explain_unneeded;
 pub mod graph;
 pub mod lock;
 pub mod man;

@@ -14,7 +14,7 @@ use std::path::Path;
 use super::direct_url::DirectUrl;
 use super::metadata::{self, CoreMetadata};
 use super::record::{self, Placement};
-use super::{DistKind, Distribution, EntryPoint, MetadataFormat};
+use super::{DistKind, Distribution, MetadataFormat};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::fsread::{self, cap};
 use crate::names::PackageName;
@@ -252,7 +252,7 @@ pub fn read(
         .map(|t| top_level_lines(&t))
         .unwrap_or_default();
     dist.entry_points = read_optional(&folder.join("entry_points.txt"), diagnostics)
-        .map(|t| parse_entry_points(&t))
+        .map(|t| super::entry_points::parse(&t))
         .unwrap_or_default();
     let record_path = folder.join("RECORD");
     match read_optional(&record_path, diagnostics) {
@@ -319,42 +319,9 @@ pub(super) fn top_level_lines(text: &str) -> Vec<String> {
     names
 }
 
-/// `entry_points.txt`: INI sections of `name = value` lines.
-pub fn parse_entry_points(text: &str) -> Vec<EntryPoint> {
-    let mut group = None;
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with(['#', ';']) {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            group = Some(name.trim().to_string());
-            continue;
-        }
-        if let (Some(group), Some((name, value))) = (&group, line.split_once('=')) {
-            out.push(EntryPoint {
-                group: group.clone(),
-                name: name.trim().to_string(),
-                value: value.trim().to_string(),
-            });
-        }
-    }
-    out.sort();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn entry_points_are_grouped_by_section() {
-        let eps = parse_entry_points("[console_scripts]\ntool = pkg.cli:main\n\n[x]\na=b\n");
-        assert_eq!(eps.len(), 2);
-        assert_eq!(eps[0].group, "console_scripts");
-        assert_eq!(eps[0].value, "pkg.cli:main");
-    }
 
     /// Reproduces issue 8 through the file reader: it stopped at matplotlib's first License
     /// line holding only spaces, so `envscan env` showed `requires_dist: []`.

@@ -87,7 +87,7 @@ pub fn read(
         .map(|t| top_level_lines(&t))
         .unwrap_or_default();
     dist.entry_points = read_optional(&info_dir.join("entry_points.txt"), diagnostics)
-        .map(|t| super::dist_info::parse_entry_points(&t))
+        .map(|t| super::entry_points::parse(&t))
         .unwrap_or_default();
     let list = info_dir.join("installed-files.txt");
     if let Some(text) = read_optional(&list, diagnostics) {

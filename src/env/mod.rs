@@ -22,6 +22,7 @@ pub mod discover;
 pub mod dist_info;
 pub mod editable;
 pub mod egg_info;
+pub mod entry_points;
 pub mod file_index;
 pub mod kind;
 pub mod layout;
@@ -224,6 +225,20 @@ impl Environment {
 
     pub fn get(&self, id: DistId) -> &Distribution {
         &self.distributions[id.0]
+    }
+
+    /// Every distribution with an entry point in `group`, with those entry points, in name
+    /// order: what `importlib.metadata.entry_points(group=...)` returns (one distribution per
+    /// name, the one Python would use).
+    pub fn entry_point_providers<'a>(
+        &'a self,
+        group: &'a str,
+    ) -> impl Iterator<Item = (&'a Distribution, Vec<&'a EntryPoint>)> + 'a {
+        self.distributions.iter().filter_map(move |d| {
+            let eps: Vec<&EntryPoint> =
+                d.entry_points.iter().filter(|e| e.group == group).collect();
+            (!eps.is_empty()).then_some((d, eps))
+        })
     }
 
     /// Every editable mapping (top-level name → source folder) from setuptools' finders.

@@ -32,6 +32,7 @@ pub use depth::{MAX_NESTING, NESTING_TOO_DEEP};
 pub use dynamic::{DYNAMIC_IMPORT_INVALID, DYNAMIC_IMPORT_NOT_LITERAL};
 pub use imports::{RELATIVE_IMPORT_BEYOND_TOP_LEVEL, RELATIVE_IMPORT_NO_PACKAGE};
 pub use notebook::{INVALID_NOTEBOOK, NOTEBOOK_NOT_PYTHON};
+pub use run::with_parsed_module;
 pub use run::{PARSER_PANIC, STACK_SIZE, SYNTAX_ERROR, parse_files, parse_source};
 
 use std::collections::BTreeSet;

@@ -75,6 +75,27 @@ pub fn parse_source(file: &SourceFile, bytes: &[u8]) -> FileImports {
     finish(result)
 }
 
+/// Decodes, depth-guards and parses a Python source that is not one of the project's files
+/// (a plugin module in site-packages), and hands its statements to `f`, all on a large-stack
+/// thread as [`parse_files`] does. `None` when the source does not decode, or `f` panics.
+pub fn with_parsed_module<T: Send>(
+    bytes: &[u8],
+    rel: &str,
+    f: impl FnOnce(&[Stmt]) -> T + Send,
+) -> Option<T> {
+    on_large_stack(|| {
+        let text = decode::decode_python(bytes, rel).text?;
+        let (text, _) = depth::guard(&text, MAX_NESTING);
+        if u32::try_from(text.len()).is_err() {
+            return None; // text offsets are u32: the parser would panic
+        }
+        let parsed = parse_unchecked(&text, ParseOptions::from(Mode::Module));
+        let body = parsed.syntax().as_module().map(|m| m.body.as_slice())?;
+        catch_unwind(AssertUnwindSafe(|| f(body))).ok()
+    })
+    .flatten()
+}
+
 fn finish(mut result: FileImports) -> FileImports {
     result.imports.sort();
     result.file_refs.sort();

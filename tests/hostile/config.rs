@@ -24,7 +24,7 @@ fn assert_refused(sb: &Sandbox, out: &Outcome, needle: &str) {
     sb.assert_outside_unchanged();
 }
 
-fn mkfifo(path: &Path) {
+pub(super) fn mkfifo(path: &Path) {
     assert!(
         std::process::Command::new("mkfifo")
             .arg(path)
@@ -232,6 +232,33 @@ fn a_list_of_the_wrong_element_type_stops_the_run() {
     pyproject(&sb, "entrypoint = [\"python\", 3]\n");
     let out = lock(&sb, &[]);
     assert_refused(&sb, &out, "entrypoint");
+}
+
+#[test]
+fn entry_point_groups_of_the_wrong_type_stop_the_run() {
+    // `entry-point-groups = ["pytest11"]` (a list, not a table of host -> groups). Invariant:
+    // exit 2 naming the key.
+    let sb = Sandbox::new();
+    pyproject(&sb, "entry-point-groups = [\"pytest11\"]\n");
+    let out = lock(&sb, &[]);
+    assert_refused(
+        &sb,
+        &out,
+        "pyproject.toml:2: [tool.envscan] entry-point-groups",
+    );
+}
+
+#[test]
+fn an_entry_point_group_with_a_control_character_stops_the_run() {
+    // Invariant: a name that would reach diagnostics and explain's output with an escape
+    // sequence is refused, exit 2 naming the key.
+    let sb = Sandbox::new();
+    pyproject(
+        &sb,
+        "entry-point-groups = { tool = [\"ok\", \"bad\\u001b[2J\"] }\n",
+    );
+    let out = lock(&sb, &[]);
+    assert_refused(&sb, &out, "entry-point-groups");
 }
 
 #[test]

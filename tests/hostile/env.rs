@@ -18,7 +18,7 @@ fn with_six() -> (Sandbox, PathBuf) {
 }
 
 /// A `name-version.dist-info` with METADATA (plus `extra` header lines), RECORD, INSTALLER.
-fn dist(sb: &Sandbox, name: &str, version: &str, extra: &str, record: &str) -> PathBuf {
+pub(super) fn dist(sb: &Sandbox, name: &str, version: &str, extra: &str, record: &str) -> PathBuf {
     let folder = sb
         .site_packages()
         .join(format!("{name}-{version}.dist-info"));

@@ -16,6 +16,7 @@ mod env;
 mod index;
 mod kills;
 mod outputs;
+mod plugins;
 mod secrets;
 mod source;
 mod tree;

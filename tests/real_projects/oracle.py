@@ -187,9 +187,36 @@ def cmd_imports(project: str, out: str) -> None:
         "markers": marker_environment(),
         "site_packages": site.getsitepackages(),
         "stdlib": sorted({paths["stdlib"], paths["platstdlib"]}),
+        "pytest_plugins": pytest_plugins(project),
     }
     with open(out, "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
+
+
+def pytest_plugins(project: str) -> list[str] | None:
+    """The third-party plugins real pytest registers when run in the project (`pytest -VV`
+    loads the configuration, its `-p` arguments and every pytest11 entry point, and lists
+    them), by distribution name as pytest prints it; None when pytest is not installed. Asked
+    after the modules are recorded, so nothing it imports is counted."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("pytest") is None:
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-VV"], cwd=project, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    names = set()
+    listing = False
+    for line in done.stdout.splitlines():
+        if line.startswith("registered third-party plugins:"):
+            listing = True
+        elif listing and line.startswith("  "):
+            # `  pytest-mock-3.14.0 at /venv/.../pytest_mock/__init__.py`
+            names.add(line.strip().split(" at ")[0].rsplit("-", 1)[0])
+        elif listing:
+            break
+    return sorted(names)
 
 
 # ---- compare ------------------------------------------------------------------------------
@@ -351,6 +378,14 @@ def cmd_compare(args) -> None:
             continue
         oracle.setdefault(dist, []).append(module)
     needed, absent = closure({d: set() for d in oracle}, dists, markers)
+    # pytest loads its plugins without any import naming them: when pytest is needed, what
+    # `pytest -VV` registers is needed too, with its own closure.
+    registered = sorted(canonicalize_name(n) for n in imports.get("pytest_plugins") or [])
+    if "pytest" in needed and registered:
+        plugin_needs, plugin_absent = closure({d: set() for d in registered}, dists, markers)
+        absent = sorted(set(absent) | set(plugin_absent))
+        for name, why in plugin_needs.items():
+            needed.setdefault(name, "pytest registers it (pytest -VV)" if why == "seed" else why)
     needed.pop(own, None)
 
     locked = {}
@@ -439,6 +474,11 @@ def cmd_compare(args) -> None:
     unjustified = [n for n, e in extras.items() if not e["justified"]]
     result = {
         "oracle": {name: modules[:5] for name, modules in oracle.items()},
+        "pytest_plugins": registered,
+        "locked_pytest_plugins": sorted(
+            name for name, p in locked.items()
+            if "plugin of pytest via entry point group pytest11" in p.get("plugin_of", [])
+        ),
         "closure": needed,
         "absent_requirements": absent,
         "unowned_modules": unowned,
