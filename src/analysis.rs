@@ -17,12 +17,13 @@ use crate::classify::{Class, Reason};
 use crate::cli::AnalysisArgs;
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
 use crate::env::{self, DiscoverOptions, DistKind, Environment};
-use crate::index::{self, Found, IndexClient, IndexSettings, TargetPlatform, VersionFiles};
+use crate::index::{self, Found, IndexClient, IndexSettings, VersionFiles};
 use crate::names::{ModuleName, PackageName};
 use crate::parse::{Context, ImportSite};
 use crate::resolve::{self, ResolvedImport, Target};
 use crate::scan::{ProjectScan, scan_project};
 use crate::settings::{Project, PythonVersion, ScanSettings};
+use crate::target::TargetPlatform;
 
 pub const UNRESOLVED_IMPORT: Code = Code("unresolved-import");
 pub const NOT_ON_INDEX: Code = Code("not-on-index");
@@ -362,9 +363,8 @@ impl Analysis {
         &mut self,
         roots: BTreeMap<PackageName, BTreeSet<ModuleName>>,
     ) -> anyhow::Result<()> {
-        let environment =
-            closure::linux_environment(&self.env.python.version, &self.target.arch)
-                .with_context(|| format!("invalid Python version {:?}", self.env.python.version))?;
+        let environment = crate::target::marker_environment(&self.env.python.version, &self.target)
+            .with_context(|| format!("invalid Python version {:?}", self.env.python.version))?;
         self.own_distributions = self.own_distributions();
         let env = &self.env;
         let result = closure::closure(
@@ -648,7 +648,9 @@ impl Analysis {
 fn file_is_usable(file: &index::DistFile, target: &TargetPlatform) -> bool {
     match &file.kind {
         index::DistKind::Sdist => true,
-        index::DistKind::Wheel { tags } => index::tags::tags_are_usable(tags, target),
+        index::DistKind::Wheel { tags } => crate::target::priority::TagPriority::new(target)
+            .rank(tags)
+            .is_some(),
     }
 }
 

@@ -18,10 +18,10 @@ use crate::emit::plan::{
 };
 use crate::emit::plan_check;
 use crate::emit::pylock::{LockedFile, LockedPackage, Pylock};
-use crate::index::tags::{Libc, Os};
 use crate::index::{self, DEFAULT_INDEX_URL};
 use crate::resolve::Target;
 use crate::sources::{self, LocalSource};
+use crate::target::{Libc, Os};
 
 pub const DEFAULT_LOCK: &str = "pylock.envscan.toml";
 pub const CONDA_FILE: &str = "envscan.conda.yaml";
@@ -487,7 +487,7 @@ fn locked_package(
 }
 
 /// The PEP 508 environment the lock is for.
-fn environment_marker(target: &index::TargetPlatform) -> String {
+fn environment_marker(target: &crate::target::TargetPlatform) -> String {
     match target.os {
         Os::Linux(Libc::Glibc(..)) | Os::Linux(Libc::Musl(..)) => format!(
             "sys_platform == 'linux' and platform_machine == '{}'",

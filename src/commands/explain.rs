@@ -258,11 +258,8 @@ fn path_from_root(analysis: &Analysis, node: NodeIndex) -> Vec<Link> {
 /// brings (`pysocks; extra == 'socks'`) continues only through requirers that ask for that
 /// extra (`requests[socks]`), so a chain never credits a requirer that did not pull it in.
 fn requirement_chains(analysis: &Analysis, name: &PackageName) -> Vec<Vec<String>> {
-    let environment = crate::classify::closure::linux_environment(
-        &analysis.env.python.version,
-        &analysis.target.arch,
-    )
-    .ok();
+    let environment =
+        crate::target::marker_environment(&analysis.env.python.version, &analysis.target).ok();
     // The requirement, when its marker holds only with an extra of the requirer.
     let extra_only = |requirement: &str| -> Option<Requirement<VerbatimUrl>> {
         let parsed = Requirement::<VerbatimUrl>::from_str(requirement).ok()?;

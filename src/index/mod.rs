@@ -47,9 +47,9 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::Code;
 
 pub use client::IndexClient;
-pub use filename::{DistFilename, parse_dist_filename};
+pub use filename::{DistFilename, SDIST_EXTENSIONS, parse_dist_filename};
 pub use settings::{Backoff, DEFAULT_INDEX_URL, IndexSettings};
-pub use tags::{TargetPlatform, WheelTags, wheel_is_usable};
+pub use tags::WheelTags;
 
 /// An index could not be reached, or answered with an error status after every retry.
 pub const INDEX_UNREACHABLE: Code = Code("index-unreachable");
