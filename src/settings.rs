@@ -79,8 +79,21 @@ pub struct ToolConfig {
     /// Environment variables the build plan sets.
     pub variables: BTreeMap<String, String>,
     pub target_platform: Option<String>,
+    /// `target = { platform = ..., cuda = ... }`: the CUDA version of the target.
+    pub target_cuda: Option<String>,
+    /// Named indexes and per-package sources, `[[tool.envscan.index]]` and
+    /// `[tool.envscan.sources]`, with `[[tool.uv.index]]` and `[tool.uv.sources]`.
+    pub sources: crate::index::sources::SourceConfig,
     /// Where the lock is written, relative to the project.
     pub lock: Option<String>,
+}
+
+/// `[tool.envscan] target`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetTable {
+    platform: Option<String>,
+    cuda: Option<String>,
 }
 
 /// Every key `[tool.envscan]` may hold; anything else is reported.
@@ -93,6 +106,7 @@ const KNOWN_KEYS: &[&str] = &[
     "extra-index-url",
     "ignore",
     "import-names",
+    "index",
     "index-url",
     "lock",
     "max-file-size",
@@ -100,6 +114,8 @@ const KNOWN_KEYS: &[&str] = &[
     "python",
     "python-version",
     "roots",
+    "sources",
+    "target",
     "target-platform",
     "variables",
 ];
@@ -211,8 +227,13 @@ fn read_tool_config(
             format!("not valid TOML: {}", err.message().trim()),
         )])
     })?;
+    let uv = uv_sources(&document).map_err(|message| {
+        ConfigError::Invalid(vec![problem("", None, format!("[tool.uv]: {message}"))])
+    })?;
     let Some(section) = document.get("tool").and_then(|tool| tool.get("envscan")) else {
-        return Ok(ToolConfig::default());
+        let mut config = ToolConfig::default();
+        (config.sources.uv_indexes, config.sources.uv_sources) = uv;
+        return Ok(config);
     };
     let Some(table) = section.as_table() else {
         return Err(ConfigError::Invalid(vec![problem(
@@ -263,6 +284,7 @@ fn read_tool_config(
             Err(message) => problems.push(problem(key, line, message)),
         }
     }
+    (config.sources.uv_indexes, config.sources.uv_sources) = uv;
     for (key, message) in config.validate() {
         let line = lines.get(key).copied();
         problems.push(problem(key, line, message));
@@ -272,6 +294,28 @@ fn read_tool_config(
     } else {
         Err(ConfigError::Invalid(problems))
     }
+}
+
+/// `[[tool.uv.index]]` and `[tool.uv.sources]`, when present; the rest of `[tool.uv]` is
+/// uv's business.
+type UvSources = (
+    Vec<crate::index::sources::IndexEntry>,
+    std::collections::BTreeMap<String, crate::index::sources::SourceEntry>,
+);
+
+fn uv_sources(document: &toml::Table) -> Result<UvSources, String> {
+    let Some(uv) = document.get("tool").and_then(|tool| tool.get("uv")) else {
+        return Ok(UvSources::default());
+    };
+    let indexes = match uv.get("index") {
+        Some(value) => typed(value.clone()).map_err(|e| format!("index: {e}"))?,
+        None => Vec::new(),
+    };
+    let sources = match uv.get("sources") {
+        Some(value) => typed(value.clone()).map_err(|e| format!("sources: {e}"))?,
+        None => BTreeMap::new(),
+    };
+    Ok((indexes, sources))
 }
 
 /// The known key a mistyped one most likely meant (`index_url`, `exlude`).
@@ -304,6 +348,7 @@ impl ToolConfig {
             "extra-index-url" => self.extra_index_url = typed(value)?,
             "ignore" => self.ignore = typed(value)?,
             "import-names" => self.import_names = typed(value)?,
+            "index" => self.sources.envscan_indexes = typed(value)?,
             "index-url" => self.index_url = Some(typed(value)?),
             "lock" => self.lock = Some(typed(value)?),
             "max-file-size" => self.max_file_size = Some(typed(value)?),
@@ -311,6 +356,14 @@ impl ToolConfig {
             "python" => self.python = Some(typed(value)?),
             "python-version" => self.python_version = Some(typed(value)?),
             "roots" => self.roots = typed(value)?,
+            "sources" => self.sources.envscan_sources = typed(value)?,
+            "target" => {
+                let target: TargetTable = typed(value)?;
+                if target.platform.is_some() {
+                    self.target_platform = target.platform;
+                }
+                self.target_cuda = target.cuda;
+            }
             "target-platform" => self.target_platform = Some(typed(value)?),
             "variables" => self.variables = typed(value)?,
             _ => return Ok(false),

@@ -11,6 +11,7 @@
 //!                            └─ cuda               ──▶ +cuXYZ variant, conda CUDA pins
 //! ```
 
+pub mod apply;
 pub mod conda;
 pub mod coverage;
 pub mod platform;
