@@ -474,7 +474,7 @@ fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io
                 "",
                 "",
                 "",
-                format!("no file for the target: {}", coverage.describe()).red()
+                coverage.describe().red()
             )?;
         }
     }

@@ -113,7 +113,7 @@ pub fn coverage(files: &[DistFile], priority: &TagPriority, installed_compiled: 
     if let Some(file) = sdists.first() {
         if build == Build::NeedsCompiler {
             return Coverage::Nothing {
-                instead: instead(&wheel_tags, true),
+                instead: instead(&wheel_tags, true, &priority.interpreter),
             };
         }
         return Coverage::Sdist {
@@ -122,22 +122,24 @@ pub fn coverage(files: &[DistFile], priority: &TagPriority, installed_compiled: 
         };
     }
     Coverage::Nothing {
-        instead: instead(&wheel_tags, false),
+        instead: instead(&wheel_tags, false, &priority.interpreter),
     }
 }
 
 /// "only macosx_11_0_arm64 and win_amd64 wheels; sdist needs a C compiler".
-fn instead(wheels: &[&crate::index::WheelTags], compiled_sdist: bool) -> String {
+fn instead(wheels: &[&crate::index::WheelTags], compiled_sdist: bool, interpreter: &str) -> String {
     let mut platforms: Vec<String> = wheels
         .iter()
         .flat_map(|t| {
+            // A wheel for another Python (`cp312` for a cp311 target) says which one.
+            let other_python = !t.python.iter().any(|p| {
+                p == interpreter || p.starts_with("py") || t.abi.iter().any(|a| a == "abi3")
+            });
             t.platform.iter().map(move |p| {
-                // A platform wheel for another Python says which one.
-                let pythons = t.python.join(".");
-                if p == "any" || t.abi.iter().all(|a| a == "abi3") {
-                    p.clone()
+                if other_python {
+                    format!("{p} ({})", t.python.join("."))
                 } else {
-                    format!("{p} ({pythons})")
+                    p.clone()
                 }
             })
         })
@@ -210,8 +212,7 @@ mod tests {
         assert_eq!(
             cov,
             Coverage::Nothing {
-                instead: "only macosx_11_0_arm64 (cp311) and win_amd64 (cp311) wheels; sdist \
-                          needs a C compiler"
+                instead: "only macosx_11_0_arm64 and win_amd64 wheels; sdist needs a C compiler"
                     .into()
             }
         );
@@ -219,7 +220,7 @@ mod tests {
         assert_eq!(
             wheels_only,
             Coverage::Nothing {
-                instead: "only macosx_11_0_arm64 (cp311) wheels; no sdist".into()
+                instead: "only macosx_11_0_arm64 wheels; no sdist".into()
             }
         );
     }
@@ -248,5 +249,16 @@ mod tests {
                 ..
             }
         ));
+        let newer_python = on(
+            "linux-x86_64",
+            &["x-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"],
+            false,
+        );
+        assert_eq!(
+            newer_python,
+            Coverage::Nothing {
+                instead: "only manylinux_2_17_x86_64 (cp312) wheels; no sdist".into()
+            }
+        );
     }
 }

@@ -26,6 +26,8 @@ use crate::index::WheelTags;
 pub struct TagPriority {
     rank: HashMap<(String, String, String), usize>,
     ordered: Vec<(String, String, String)>,
+    /// The target's interpreter tag, `cp311`.
+    pub interpreter: String,
 }
 
 impl TagPriority {
@@ -36,7 +38,12 @@ impl TagPriority {
             .enumerate()
             .map(|(i, tag)| (tag.clone(), i))
             .collect();
-        TagPriority { rank, ordered }
+        let (major, minor) = target.python;
+        TagPriority {
+            rank,
+            ordered,
+            interpreter: format!("{}{major}{minor}", target.implementation),
+        }
     }
 
     /// Every tag, best first, as `python-abi-platform`.
