@@ -114,11 +114,7 @@ fn a_cuda_build_without_its_index_gets_the_lines_to_add_and_with_them_is_locked(
         "{hint}"
     );
     assert!(hint.contains("torch = \"pytorch-cu124\""), "{hint}");
-    assert!(
-        lock_packages(&project.join("pylock.envscan.toml"))
-            .get("torch")
-            .is_none()
-    );
+    assert!(!lock_packages(&project.join("pylock.envscan.toml")).contains_key("torch"));
 
     // The same lines in uv's shape, pointing at the local copy of that index.
     let lines = format!(
