@@ -17,11 +17,10 @@ fn config(index: &VariantIndex, rest: &str) -> String {
 
 #[test]
 fn a_cpu_torch_is_locked_as_the_cuda_build_the_target_needs_and_uv_installs_that_file() {
-    let Some(index) = VariantIndex::start() else {
+    let Some((index, dir, venv)) = target_support::index_and_venv(&[("cpu", "torch==2.5.1+cpu")])
+    else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let venv = index.venv(dir.path(), "venv", &[("cpu", "torch==2.5.1+cpu")]);
     // The named index carries credentials, which must reach no output.
     let cu124 = index
         .index("cu124")
@@ -91,11 +90,11 @@ fn a_cpu_torch_is_locked_as_the_cuda_build_the_target_needs_and_uv_installs_that
 
 #[test]
 fn a_cuda_build_without_its_index_gets_the_lines_to_add_and_with_them_is_locked() {
-    let Some(index) = VariantIndex::start() else {
+    let Some((index, dir, venv)) =
+        target_support::index_and_venv(&[("cu124", "torch==2.5.1+cu124")])
+    else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let venv = index.venv(dir.path(), "venv", &[("cu124", "torch==2.5.1+cu124")]);
     let project = project(dir.path(), &["torch"], &config(&index, ""));
     let (_, report, stderr) = envscan_json("lock", &project, &venv, &[]);
     let torch = package(&report, "torch").unwrap();
@@ -136,11 +135,10 @@ fn a_cuda_build_without_its_index_gets_the_lines_to_add_and_with_them_is_locked(
 
 #[test]
 fn a_build_no_index_has_for_the_target_fails_under_strict() {
-    let Some(index) = VariantIndex::start() else {
+    let Some((index, dir, venv)) = target_support::index_and_venv(&[("cpu", "torch==2.5.1+cpu")])
+    else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let venv = index.venv(dir.path(), "venv", &[("cpu", "torch==2.5.1+cpu")]);
     let cpu = index.index("cpu");
     let project = project(
         dir.path(),

@@ -7,7 +7,7 @@ mod target_support;
 
 use envscan::target::TargetPlatform;
 use envscan::target::priority::TagPriority;
-use target_support::{VariantIndex, codes, envscan_json, lock_packages, package, project};
+use target_support::{codes, envscan_json, lock_packages, package, project};
 
 /// packaging's own tag list for a target, with the facts it would read from the running
 /// machine (glibc or musl version, platform) replaced by the target's.
@@ -73,11 +73,10 @@ fn the_tag_order_is_packagings_for_every_kind_of_target() {
 
 #[test]
 fn the_file_envscan_records_is_the_one_uv_installs_on_each_platform() {
-    let Some(index) = VariantIndex::start() else {
+    let Some((index, dir, venv)) = target_support::index_and_venv(&[("pypi", "multipkg==1.0")])
+    else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let venv = index.venv(dir.path(), "venv", &[("pypi", "multipkg==1.0")]);
     let project = project(
         dir.path(),
         &["multipkg"],
@@ -165,19 +164,13 @@ fn the_file_envscan_records_is_the_one_uv_installs_on_each_platform() {
 
 #[test]
 fn check_fails_on_packages_with_no_file_for_the_target_and_says_what_exists() {
-    let Some(index) = VariantIndex::start() else {
+    let Some((index, dir, venv)) = target_support::index_and_venv(&[
+        ("build", "macpkg==1.0"),
+        ("build", "muslpkg==1.0"),
+        ("build", "sdistpkg==1.0"),
+    ]) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let venv = index.venv(
-        dir.path(),
-        "venv",
-        &[
-            ("build", "macpkg==1.0"),
-            ("build", "muslpkg==1.0"),
-            ("build", "sdistpkg==1.0"),
-        ],
-    );
     let project = project(
         dir.path(),
         &["macpkg", "muslpkg", "sdistpkg"],
@@ -209,15 +202,7 @@ fn check_fails_on_packages_with_no_file_for_the_target_and_says_what_exists() {
     );
 
     // The outputs are current, and still the gate fails, naming each gap on stdout.
-    let output = support::envscan()
-        .arg("check")
-        .arg(&project)
-        .arg("--python")
-        .arg(venv.join("bin/python"))
-        .arg("--cache-dir")
-        .arg(dir.path().join("envscan-cache"))
-        .output()
-        .unwrap();
+    let output = target_support::envscan_at(&["check"], &project, &venv);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("Up to date"), "{stdout}");
@@ -244,15 +229,11 @@ fn check_fails_on_packages_with_no_file_for_the_target_and_says_what_exists() {
 
 #[test]
 fn a_platform_only_requirement_drops_out_where_its_marker_excludes_it() {
-    let Some(index) = VariantIndex::start() else {
+    let Some((index, dir, venv)) =
+        target_support::index_and_venv(&[("build", "macpkg==1.0"), ("pypi", "requirer==1.0")])
+    else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let venv = index.venv(
-        dir.path(),
-        "venv",
-        &[("build", "macpkg==1.0"), ("pypi", "requirer==1.0")],
-    );
     let project = project(
         dir.path(),
         &["requirer"],
@@ -265,15 +246,7 @@ fn a_platform_only_requirement_drops_out_where_its_marker_excludes_it() {
     let (_, _, _) = envscan_json("lock", &project, &venv, &["--target", "linux-x86_64"]);
     let locked = lock_packages(&project.join("pylock.envscan.toml"));
     assert_eq!(locked.keys().collect::<Vec<_>>(), ["purepkg", "requirer"]);
-    let explained = support::envscan()
-        .args(["explain", "macpkg"])
-        .arg(&project)
-        .arg("--python")
-        .arg(venv.join("bin/python"))
-        .arg("--cache-dir")
-        .arg(dir.path().join("envscan-cache"))
-        .output()
-        .unwrap();
+    let explained = target_support::envscan_at(&["explain", "macpkg"], &project, &venv);
     let text = String::from_utf8_lossy(&explained.stdout);
     assert!(
         text.contains(

@@ -113,6 +113,30 @@ impl VariantIndex {
     }
 }
 
+/// A started index and a venv installed from it (see [`VariantIndex::venv`]) in a fresh
+/// temporary folder; `None` (a skip outside CI) without the Python test tools.
+pub fn index_and_venv(
+    installs: &[(&str, &str)],
+) -> Option<(VariantIndex, tempfile::TempDir, PathBuf)> {
+    let index = VariantIndex::start()?;
+    let dir = tempfile::tempdir().unwrap();
+    let venv = index.venv(dir.path(), "venv", installs);
+    Some((index, dir, venv))
+}
+
+/// `envscan ARGS PROJECT --python VENV --cache-dir ...`, with the cache [`envscan_json`] uses.
+pub fn envscan_at(args: &[&str], project: &Path, venv: &Path) -> std::process::Output {
+    support::envscan()
+        .args(args)
+        .arg(project)
+        .arg("--python")
+        .arg(venv.join("bin/python"))
+        .arg("--cache-dir")
+        .arg(project.parent().unwrap().join("envscan-cache"))
+        .output()
+        .unwrap()
+}
+
 impl Drop for VariantIndex {
     fn drop(&mut self) {
         drop(self.child.stdin.take());
