@@ -19,19 +19,25 @@ use crate::classify::{Class, Reason};
 use crate::cli::AnalysisArgs;
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
 use crate::env::{self, DiscoverOptions, DistKind, Environment};
-use crate::index::{self, Found, IndexClient, IndexSettings, TargetPlatform, VersionFiles};
+use crate::index::sources::IndexSources;
+use crate::index::{self, Found, IndexClient, IndexSettings, Route, VersionFiles};
 use crate::names::{ModuleName, PackageName};
 use crate::parse::{Context, ImportSite};
 use crate::resolve::{self, ResolvedImport, Target};
 use crate::scan::{ProjectScan, scan_project};
 use crate::settings::{Project, PythonVersion, ScanSettings};
+use crate::target::coverage::Coverage;
+use crate::target::{Cuda, TargetPlatform};
 
 pub const UNRESOLVED_IMPORT: Code = Code("unresolved-import");
 pub const NOT_ON_INDEX: Code = Code("not-on-index");
 pub const BINARY_LOCAL: Code = Code("binary-local-module");
+/// A needed package has no file the target can install (or only an sdist of compiled code).
 pub const NO_USABLE_FILE: Code = Code("no-usable-file");
 pub const CONFIG_CLASS: Code = Code("config-invalid-class");
 pub const ADDED_NOT_INSTALLED: Code = Code("added-not-installed");
+/// A GPU build (`torch 2.5.1+cu124`) whose index is not configured.
+pub const VARIANT_INDEX_MISSING: Code = Code("variant-index-missing");
 
 /// A needed distribution and what was decided about it.
 #[derive(Clone, Debug)]
@@ -57,6 +63,12 @@ pub struct Package {
     pub modules: Vec<ModuleName>,
     /// Files it installed outside site-packages (data, scripts), relative to the prefix.
     pub external_files: usize,
+    /// The named index `[tool.envscan.sources]` / `[tool.uv.sources]` pins it to.
+    pub pinned_index: Option<String>,
+    /// The installed version, when the lock holds another build for the target (`version`).
+    pub installed_version: Option<String>,
+    /// What the target installs of the locked version, once verified on the index.
+    pub coverage: Option<Coverage>,
 }
 
 /// An imported module no distribution owns.
@@ -152,18 +164,26 @@ impl Analysis {
             args.target_platform
                 .as_deref()
                 .or(config.target_platform.as_deref()),
+            args.target_cuda
+                .as_deref()
+                .or(config.target_cuda.as_deref()),
             env.python.python_version(),
         )?;
+        let sources = IndexSources::resolve(&config.sources)?;
         let mut index_settings = IndexSettings::resolve(
             args.index_url.clone(),
             args.extra_index_url.clone(),
-            config.index_url.clone(),
+            config
+                .index_url
+                .clone()
+                .or_else(|| sources.default_index().map(|i| i.url.to_string())),
             config.extra_index_url.clone(),
             args.offline,
             args.cache_dir.clone(),
         )
         .map(|mut s| {
             s.progress = options.progress;
+            s.named_indexes = sources.indexes.clone();
             s
         })?;
         diagnostics.append(&mut index_settings.diagnostics);
@@ -191,7 +211,7 @@ impl Analysis {
         analysis.take_closure(roots)?;
         analysis.classify_installed();
         if !options.skip_index {
-            analysis.verify_on_index(index_settings)?;
+            analysis.verify_on_index(index_settings, &sources)?;
         }
         diagnostic::sort(&mut analysis.diagnostics);
         Ok(analysis)
@@ -375,9 +395,8 @@ impl Analysis {
         &mut self,
         roots: BTreeMap<PackageName, BTreeSet<ModuleName>>,
     ) -> anyhow::Result<()> {
-        let environment =
-            closure::linux_environment(&self.env.python.version, &self.target.arch)
-                .with_context(|| format!("invalid Python version {:?}", self.env.python.version))?;
+        let environment = crate::target::marker_environment(&self.env.python.version, &self.target)
+            .with_context(|| format!("invalid Python version {:?}", self.env.python.version))?;
         self.own_distributions = self.own_distributions();
         self.plugin_hosts = HostGroups::new(&self.project.config.entry_point_groups);
         self.plugins_left_out.ignore = self.project.config.ignore.clone();
@@ -418,6 +437,9 @@ impl Analysis {
                     source_roots: dist.editable_roots.clone(),
                     modules,
                     external_files: dist.external_files.len(),
+                    pinned_index: None,
+                    installed_version: None,
+                    coverage: None,
                 },
             );
         }
@@ -581,8 +603,14 @@ impl Analysis {
         }
     }
 
-    /// Asks the index about every distribution that looks index-installed.
-    fn verify_on_index(&mut self, settings: IndexSettings) -> anyhow::Result<()> {
+    /// Asks the index about every distribution that looks index-installed, each on its own
+    /// route (a package pinned to a named index is asked there only), switches GPU builds
+    /// that do not suit the target, and classifies what the target installs.
+    fn verify_on_index(
+        &mut self,
+        settings: IndexSettings,
+        sources: &IndexSources,
+    ) -> anyhow::Result<()> {
         let candidates: Vec<(PackageName, String)> = self
             .packages
             .values()
@@ -602,12 +630,23 @@ impl Analysis {
             self.not_askable(&name, &version);
         }
         let client = IndexClient::new(settings)?;
-        self.index_urls = client.index_urls();
-        if candidates.is_empty() {
-            return Ok(());
+        let environment = crate::target::marker_environment(&self.env.python.version, &self.target)
+            .with_context(|| format!("invalid Python version {:?}", self.env.python.version))?;
+        let mut routed: Vec<(PackageName, String, Route)> = Vec::new();
+        for (name, version) in candidates {
+            let pinned = sources.index_for(&name, &environment);
+            // Sources were checked to name defined indexes, so a route always exists.
+            let Some(route) = client.route(pinned) else {
+                continue;
+            };
+            if let Some(package) = self.packages.get_mut(&name) {
+                package.pinned_index = pinned.map(str::to_string);
+            }
+            routed.push((name, version, route));
         }
-        let answers = client.lookup(&candidates);
-        for ((name, version), answer) in candidates.iter().zip(answers) {
+        let routed = self.switch_variants(&client, routed);
+        let answers = client.lookup_routed(&routed);
+        for ((name, version, _), answer) in routed.iter().zip(answers) {
             let found = match answer {
                 Err(index::IndexError::InvalidVersion { .. }) => {
                     self.not_askable(name, version);
@@ -629,21 +668,32 @@ impl Analysis {
                             index: files.index.clone(),
                         };
                     }
-                    if !files.files.iter().any(|f| file_is_usable(f, &self.target)) {
-                        self.diagnostics.push(
-                            Diagnostic::warning(
-                                NO_USABLE_FILE,
-                                format!(
-                                    "{} {} has no wheel or sdist usable on {}",
-                                    package.display_name, package.version, self.target
-                                ),
-                            )
-                            .with_hint("pick another version, or --target-platform"),
-                        );
-                    }
                     package.files = Some(files);
                 }
                 Found::VersionMissing | Found::ProjectMissing => {
+                    if let Some((variant, url)) = crate::target::variant::variant_index(version) {
+                        // A GPU build: its index is missing from the configuration, which is
+                        // said with the lines to add; it is not local code.
+                        package.reason = Reason::VariantNotOnIndex {
+                            variant: variant.to_string(),
+                            index: url,
+                        };
+                        let mut d = Diagnostic::error(
+                            VARIANT_INDEX_MISSING,
+                            format!(
+                                "{} {} is a {variant} build and no configured index has it; it \
+                                 is not locked",
+                                package.display_name, package.version
+                            ),
+                        );
+                        if let Some(hint) =
+                            crate::target::variant::missing_index_hint(name, version)
+                        {
+                            d = d.with_hint(hint);
+                        }
+                        self.diagnostics.push(d);
+                        continue;
+                    }
                     package.class = crate::classify::local_class(compiled);
                     package.reason = Reason::NotOnIndex { compiled };
                     self.diagnostics.push(
@@ -671,7 +721,26 @@ impl Analysis {
                 }
             }
         }
+        self.index_urls = self.used_index_urls(&client);
+        self.check_coverage();
         Ok(())
+    }
+
+    /// The primary index, the extra ones, then every other index a locked package comes
+    /// from, credential-free: what an installer of the conda file's `pip:` list needs.
+    fn used_index_urls(&self, client: &IndexClient) -> Vec<String> {
+        let all = client.index_urls();
+        let configured = 1 + client.settings().extra_index_urls.len();
+        let used: BTreeSet<&str> = self
+            .packages
+            .values()
+            .filter_map(|p| p.files.as_ref().map(|f| f.index.as_str()))
+            .collect();
+        all.iter()
+            .enumerate()
+            .filter(|(i, url)| *i < configured || used.contains(url.as_str()))
+            .map(|(_, url)| url.clone())
+            .collect()
     }
 
     /// `name` cannot be looked up on an index (its version or name is not valid there): it
@@ -714,18 +783,18 @@ impl Analysis {
     }
 }
 
-fn file_is_usable(file: &index::DistFile, target: &TargetPlatform) -> bool {
-    match &file.kind {
-        index::DistKind::Sdist => true,
-        index::DistKind::Wheel { tags } => index::tags::tags_are_usable(tags, target),
-    }
-}
-
-fn target_platform(text: Option<&str>, python: PythonVersion) -> anyhow::Result<TargetPlatform> {
-    let platform = match text {
+fn target_platform(
+    text: Option<&str>,
+    cuda: Option<&str>,
+    python: PythonVersion,
+) -> anyhow::Result<TargetPlatform> {
+    let mut platform = match text {
         Some(text) => TargetPlatform::parse(text)
             .map_err(|e| anyhow::anyhow!("--target-platform {text:?}: {e}"))?,
         None => TargetPlatform::default(),
     };
+    if let Some(cuda) = cuda {
+        platform.cuda = Some(Cuda::parse(cuda).map_err(|e| anyhow::anyhow!("--target-cuda: {e}"))?);
+    }
     Ok(platform.with_python(python.major, python.minor))
 }

@@ -202,10 +202,17 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
-    /// The platform the environment is rebuilt on, such as `linux-x86_64` (the default),
-    /// `manylinux_2_28_aarch64`, `macos-arm64`.
-    #[arg(long, value_name = "PLATFORM")]
+    /// The platform the environment is rebuilt on, such as `linux-x86_64` (the default,
+    /// glibc 2.28), `linux-x86_64-glibc2.17`, `linux-aarch64-musl1.2`, `macos-arm64-14`,
+    /// `windows-amd64`. Else `[tool.envscan] target`. Each locked package's file is the one
+    /// that machine's installer picks.
+    #[arg(long, visible_alias = "target", value_name = "PLATFORM")]
     pub target_platform: Option<String>,
+
+    /// The CUDA version of the target's GPU stack, such as `12.4`: GPU builds of torch and
+    /// its family are switched to the matching `+cuXYZ` build, and conda gets the CUDA pins.
+    #[arg(long, value_name = "X.Y")]
+    pub target_cuda: Option<String>,
 
     /// Never fall back to the first `python3` on PATH, nor to the environment envscan itself
     /// runs from: fail unless --python, `[tool.envscan] python`, a `.venv`/`venv` in the

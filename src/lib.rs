@@ -32,6 +32,7 @@ pub mod scan;
 pub mod schema;
 pub mod settings;
 pub mod sources;
+pub mod target;
 #[cfg(test)]
 mod test_support;
 pub mod walk;

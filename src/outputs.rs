@@ -18,10 +18,11 @@ use crate::emit::plan::{
 };
 use crate::emit::plan_check;
 use crate::emit::pylock::{LockedFile, LockedPackage, Pylock};
-use crate::index::tags::{Libc, Os};
 use crate::index::{self, DEFAULT_INDEX_URL};
 use crate::resolve::Target;
 use crate::sources::{self, LocalSource};
+use crate::target::conda::CondaSpec;
+use crate::target::{Libc, Os};
 
 pub const DEFAULT_LOCK: &str = "pylock.envscan.toml";
 pub const CONDA_FILE: &str = "envscan.conda.yaml";
@@ -315,8 +316,14 @@ struct PythonInfo {
 #[serde(rename_all = "kebab-case")]
 struct PackageInfo {
     version: String,
+    /// The installed version, when the lock holds the target's build instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    installed_version: Option<String>,
     class: String,
     reason: String,
+    /// What the target installs: `wheel NAME`, `sdist only (...)`, `nothing installs: ...`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_file: Option<String>,
     imported_as: Vec<String>,
     required_by: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -383,8 +390,10 @@ fn render_lock(analysis: &Analysis, sources: &[LocalSource]) -> Pylock<ToolTable
                     p.name.to_string(),
                     PackageInfo {
                         version: p.version.clone(),
+                        installed_version: p.installed_version.clone(),
                         class: p.class.to_string(),
                         reason: p.reason.to_string(),
+                        target_file: p.coverage.as_ref().map(|c| c.describe()),
                         imported_as: p.imported_as.iter().map(ToString::to_string).collect(),
                         required_by: p.required_by.iter().map(|r| r.name.to_string()).collect(),
                         plugin_of: p.plugin_of.iter().map(ToString::to_string).collect(),
@@ -435,6 +444,11 @@ fn lock_warnings(analysis: &Analysis) -> Vec<String> {
         analysis::BINARY_LOCAL,
         analysis::NOT_ON_INDEX,
         analysis::NO_USABLE_FILE,
+        analysis::VARIANT_INDEX_MISSING,
+        crate::target::apply::VARIANT_SWITCHED,
+        crate::target::apply::VARIANT_MISMATCH,
+        crate::target::apply::CUDA_MISMATCH,
+        crate::target::apply::SDIST_ONLY,
         index::INDEX_UNVERIFIED,
         REQUIREMENT_CONFLICT,
         REQUIREMENT_NOT_INSTALLED,
@@ -490,7 +504,7 @@ fn locked_package(
 }
 
 /// The PEP 508 environment the lock is for.
-fn environment_marker(target: &index::TargetPlatform) -> String {
+fn environment_marker(target: &crate::target::TargetPlatform) -> String {
     match target.os {
         Os::Linux(Libc::Glibc(..)) | Os::Linux(Libc::Musl(..)) => format!(
             "sys_platform == 'linux' and platform_machine == '{}'",
@@ -518,27 +532,39 @@ fn render_conda(analysis: &Analysis) -> CondaEnvironment {
             |n| plan_check::env_name_from_folder(&n.to_string_lossy()),
         )
     });
-    let conda: Vec<(String, String)> = analysis
+    let specs: Vec<CondaSpec> = analysis
         .packages
         .values()
         .filter(|p| p.class == Class::Conda)
         .map(|p| {
             let dist = analysis.env.distribution(&p.name);
             let record = dist.and_then(|d| d.conda.as_ref());
-            (
-                record.map_or_else(|| p.name.to_string(), |r| r.name.clone()),
-                record.map_or_else(|| p.version.clone(), |r| r.version.clone()),
-            )
+            CondaSpec {
+                name: record.map_or_else(|| p.name.to_string(), |r| r.name.clone()),
+                version: record.map_or_else(|| p.version.clone(), |r| r.version.clone()),
+                channel: p.channel.clone(),
+            }
         })
         .collect();
-    let mut channels: Vec<String> = analysis
-        .packages
-        .values()
-        .filter(|p| p.class == Class::Conda)
-        .filter_map(|p| p.channel.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+    // A GPU target: the CUDA pins that make conda pick the GPU builds.
+    let pins = crate::target::conda::cuda_pins(&specs, &analysis.target);
+    let mut conda: BTreeMap<String, String> = specs
+        .iter()
+        .filter(|s| !pins.drop.contains(&s.name))
+        .map(|s| (s.name.clone(), s.version.clone()))
         .collect();
+    conda.extend(pins.pins.iter().cloned());
+    let conda: Vec<(String, String)> = conda.into_iter().collect();
+    let mut channels: Vec<String> = pins.channels.clone();
+    for channel in specs
+        .iter()
+        .filter_map(|s| s.channel.clone())
+        .collect::<BTreeSet<_>>()
+    {
+        if !channels.contains(&channel) {
+            channels.push(channel);
+        }
+    }
     if channels.is_empty() {
         channels.push("conda-forge".to_string());
     }
@@ -594,9 +620,24 @@ fn build_plan(analysis: &Analysis, sources: &[LocalSource], inputs: PlanInputs<'
         dependencies: conda.conda_specs(),
     }];
     if lock_has_packages {
+        // Every index a locked package comes from, credential-free, in the order they were
+        // configured; the lock's file URLs are absolute, so an installer reading the lock
+        // needs none, but a runner that mirrors or pre-authenticates them does.
+        let used: BTreeSet<&str> = analysis
+            .packages
+            .values()
+            .filter(|p| p.class == Class::Pypi)
+            .filter_map(|p| p.files.as_ref().map(|f| f.index.as_str()))
+            .collect();
         steps.push(Step::InstallLock {
             file: lock_name.to_string(),
             installer: Installer::Uv,
+            indexes: analysis
+                .index_urls
+                .iter()
+                .filter(|url| used.contains(url.as_str()))
+                .cloned()
+                .collect(),
         });
     }
     for source in sources {

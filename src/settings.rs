@@ -83,6 +83,11 @@ pub struct ToolConfig {
     /// Environment variables the build plan sets.
     pub variables: BTreeMap<String, String>,
     pub target_platform: Option<String>,
+    /// `target = { platform = ..., cuda = ... }`: the CUDA version of the target.
+    pub target_cuda: Option<String>,
+    /// Named indexes and per-package sources, `[[tool.envscan.index]]` and
+    /// `[tool.envscan.sources]`, with `[[tool.uv.index]]` and `[tool.uv.sources]`.
+    pub sources: crate::index::sources::SourceConfig,
     /// Where the lock is written, relative to the project.
     pub lock: Option<String>,
     /// Globs (relative to the project, `globset` syntax) of files the project archive carries
@@ -90,6 +95,14 @@ pub struct ToolConfig {
     pub include: Vec<String>,
     /// The largest an archive may be unpacked, in bytes (`max-pack-size = "100MB"`).
     pub max_pack_size: Option<u64>,
+}
+
+/// `[tool.envscan] target`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetTable {
+    platform: Option<String>,
+    cuda: Option<String>,
 }
 
 /// Every key `[tool.envscan]` may hold; anything else is reported.
@@ -104,6 +117,7 @@ const KNOWN_KEYS: &[&str] = &[
     "ignore",
     "import-names",
     "include",
+    "index",
     "index-url",
     "lock",
     "max-file-size",
@@ -112,6 +126,8 @@ const KNOWN_KEYS: &[&str] = &[
     "python",
     "python-version",
     "roots",
+    "sources",
+    "target",
     "target-platform",
     "variables",
 ];
@@ -223,8 +239,13 @@ fn read_tool_config(
             format!("not valid TOML: {}", err.message().trim()),
         )])
     })?;
+    let uv = uv_sources(&document).map_err(|message| {
+        ConfigError::Invalid(vec![problem("", None, format!("[tool.uv]: {message}"))])
+    })?;
     let Some(section) = document.get("tool").and_then(|tool| tool.get("envscan")) else {
-        return Ok(ToolConfig::default());
+        let mut config = ToolConfig::default();
+        (config.sources.uv_indexes, config.sources.uv_sources) = uv;
+        return Ok(config);
     };
     let Some(table) = section.as_table() else {
         return Err(ConfigError::Invalid(vec![problem(
@@ -275,6 +296,7 @@ fn read_tool_config(
             Err(message) => problems.push(problem(key, line, message)),
         }
     }
+    (config.sources.uv_indexes, config.sources.uv_sources) = uv;
     for (key, message) in config.validate() {
         let line = lines.get(key).copied();
         problems.push(problem(key, line, message));
@@ -284,6 +306,28 @@ fn read_tool_config(
     } else {
         Err(ConfigError::Invalid(problems))
     }
+}
+
+/// `[[tool.uv.index]]` and `[tool.uv.sources]`, when present; the rest of `[tool.uv]` is
+/// uv's business.
+type UvSources = (
+    Vec<crate::index::sources::IndexEntry>,
+    std::collections::BTreeMap<String, crate::index::sources::SourceEntry>,
+);
+
+fn uv_sources(document: &toml::Table) -> Result<UvSources, String> {
+    let Some(uv) = document.get("tool").and_then(|tool| tool.get("uv")) else {
+        return Ok(UvSources::default());
+    };
+    let indexes = match uv.get("index") {
+        Some(value) => typed(value.clone()).map_err(|e| format!("index: {e}"))?,
+        None => Vec::new(),
+    };
+    let sources = match uv.get("sources") {
+        Some(value) => typed(value.clone()).map_err(|e| format!("sources: {e}"))?,
+        None => BTreeMap::new(),
+    };
+    Ok((indexes, sources))
 }
 
 /// The known key a mistyped one most likely meant (`index_url`, `exlude`).
@@ -336,6 +380,7 @@ impl ToolConfig {
             "ignore" => self.ignore = typed(value)?,
             "import-names" => self.import_names = typed(value)?,
             "include" => self.include = typed(value)?,
+            "index" => self.sources.envscan_indexes = typed(value)?,
             "index-url" => self.index_url = Some(typed(value)?),
             "lock" => self.lock = Some(typed(value)?),
             "max-file-size" => self.max_file_size = Some(typed(value)?),
@@ -344,6 +389,14 @@ impl ToolConfig {
             "python" => self.python = Some(typed(value)?),
             "python-version" => self.python_version = Some(typed(value)?),
             "roots" => self.roots = typed(value)?,
+            "sources" => self.sources.envscan_sources = typed(value)?,
+            "target" => {
+                let target: TargetTable = typed(value)?;
+                if target.platform.is_some() {
+                    self.target_platform = target.platform;
+                }
+                self.target_cuda = target.cuda;
+            }
             "target-platform" => self.target_platform = Some(typed(value)?),
             "variables" => self.variables = typed(value)?,
             _ => return Ok(false),

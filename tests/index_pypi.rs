@@ -7,8 +7,9 @@
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use envscan::index::{Found, IndexClient, IndexSettings, Lookup, TargetPlatform, wheel_is_usable};
+use envscan::index::{Found, IndexClient, IndexSettings, Lookup};
 use envscan::names::PackageName;
+use envscan::target::{TargetPlatform, wheel_is_usable};
 use url::Url;
 
 fn pypi_reachable() -> Result<(), String> {

@@ -161,31 +161,6 @@ pub fn closure<'a>(
     result
 }
 
-/// The marker environment of a Linux target with the given interpreter.
-pub fn linux_environment(
-    python_full_version: &str,
-    machine: &str,
-) -> Result<MarkerEnvironment, pep508_rs::pep440_rs::VersionParseError> {
-    let python_version: String = python_full_version
-        .split('.')
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(".");
-    MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
-        implementation_name: "cpython",
-        implementation_version: python_full_version,
-        os_name: "posix",
-        platform_machine: machine,
-        platform_python_implementation: "CPython",
-        platform_release: "",
-        platform_system: "Linux",
-        platform_version: "",
-        python_full_version,
-        python_version: &python_version,
-        sys_platform: "linux",
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -216,7 +191,9 @@ mod tests {
     }
 
     fn run_with_own(dists: &[Fake], roots: &[&str], own: &[&str]) -> Closure {
-        let env = linux_environment("3.11.7", "x86_64").unwrap();
+        let env =
+            crate::target::marker_environment("3.11.7", &crate::target::TargetPlatform::default())
+                .unwrap();
         closure(
             roots.iter().map(|r| PackageName::new(r)),
             own.iter().map(|r| PackageName::new(r)),

@@ -102,6 +102,16 @@ pub enum Reason {
     NotOnIndex {
         compiled: bool,
     },
+    /// A GPU build (`+cu124`) that no configured index has; `index` normally serves it.
+    VariantNotOnIndex {
+        variant: String,
+        index: String,
+    },
+    /// The installed build did not suit the target; this build of the same release does.
+    SwitchedForTarget {
+        installed: String,
+        index: String,
+    },
     /// A module on the search path that no distribution owns.
     Orphan {
         compiled: bool,
@@ -143,6 +153,14 @@ impl fmt::Display for Reason {
             Reason::NotOnIndex { compiled: c } => {
                 write!(f, "no index has this version, {}", compiled(c))
             }
+            Reason::VariantNotOnIndex { variant, index } => write!(
+                f,
+                "a {variant} build that no configured index has; {index} serves it"
+            ),
+            Reason::SwitchedForTarget { installed, index } => write!(
+                f,
+                "{installed} is installed; the target's build of the same release is on {index}"
+            ),
             Reason::Orphan { compiled: c } => write!(
                 f,
                 "on the search path but owned by no distribution, {}",

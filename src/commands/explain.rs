@@ -23,6 +23,7 @@ use crate::graph::NodeKind;
 use crate::names::{ModuleName, PackageName};
 use crate::output;
 use crate::resolve::Target;
+use crate::target::coverage::Coverage;
 
 /// `envscan explain --format json`.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -40,6 +41,15 @@ pub struct Explanation {
     pub class: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The machine the lock is for (`manylinux_2_28_x86_64 cp311 cuda12.4`).
+    pub target: String,
+    /// The installed version, when the lock holds another build for the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed_version: Option<String>,
+    /// What the target installs of the locked version: the wheel its installer picks, the
+    /// sdist, or nothing (with what exists instead).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_file: Option<Coverage>,
     /// Import chains from a project file to the module, each link `file:line module`.
     pub import_chains: Vec<Vec<Link>>,
     /// Requirement chains from an imported distribution (or a plugin) down to this one.
@@ -82,6 +92,9 @@ pub fn explain(analysis: &Analysis, name: &str) -> Explanation {
         version: None,
         class: None,
         reason: None,
+        target: analysis.target.to_string(),
+        installed_version: None,
+        target_file: None,
         import_chains: Vec::new(),
         requirement_chains: Vec::new(),
         plugin_of: Vec::new(),
@@ -126,6 +139,10 @@ pub fn explain(analysis: &Analysis, name: &str) -> Explanation {
             explanation.version = Some(package.version.clone());
             explanation.class = Some(package.class.to_string());
             explanation.reason = Some(package.reason.to_string());
+            explanation
+                .installed_version
+                .clone_from(&package.installed_version);
+            explanation.target_file.clone_from(&package.coverage);
             explanation.verdict = match package.class {
                 crate::classify::Class::Pypi if package.files.is_some() => "in the lock".into(),
                 crate::classify::Class::Pypi => "needed, but not verified on an index".into(),
@@ -194,10 +211,34 @@ fn out_verdict(
             explanation.found_as = "distribution".into();
             explanation.version = Some(dist.version.clone());
             explanation.would_pull_in = super::explain_unneeded::would_pull_in(analysis, dist);
-            "not locked: installed, but nothing the project imports needs it".into()
+            match excluded_by_marker(analysis, &dist.name) {
+                Some((requirer, requirement)) => format!(
+                    "not locked: {requirer} requires `{requirement}`, whose marker excludes it \
+                     on the target ({})",
+                    analysis.target
+                ),
+                None => "not locked: installed, but nothing the project imports needs it".into(),
+            }
         }
         None => "not locked: neither imported by the project nor installed".into(),
     }
+}
+
+/// A needed distribution's requirement on `name` whose marker is false on the target (a
+/// platform-only package such as pywin32 on Linux): (requirer, requirement).
+fn excluded_by_marker(analysis: &Analysis, name: &PackageName) -> Option<(String, String)> {
+    let environment =
+        crate::target::marker_environment(&analysis.env.python.version, &analysis.target).ok()?;
+    analysis.packages.values().find_map(|package| {
+        let dist = analysis.env.distribution(&package.name)?;
+        dist.requires_dist.iter().find_map(|r| {
+            let parsed = r.parsed.as_ref()?;
+            (PackageName::new(parsed.name.as_ref()) == *name
+                && parsed.extras.is_empty()
+                && !parsed.marker.evaluate(&environment, &[]))
+            .then(|| (package.display_name.clone(), r.raw.clone()))
+        })
+    })
 }
 
 /// Chains from a root (a file nothing in the project imports) to the sites importing `module`.
@@ -267,11 +308,8 @@ fn path_from_root(analysis: &Analysis, node: NodeIndex) -> Vec<Link> {
 /// brings (`pysocks; extra == 'socks'`) continues only through requirers that ask for that
 /// extra (`requests[socks]`), so a chain never credits a requirer that did not pull it in.
 fn requirement_chains(analysis: &Analysis, name: &PackageName) -> Vec<Vec<String>> {
-    let environment = crate::classify::closure::linux_environment(
-        &analysis.env.python.version,
-        &analysis.target.arch,
-    )
-    .ok();
+    let environment =
+        crate::target::marker_environment(&analysis.env.python.version, &analysis.target).ok();
     // The requirement, when its marker holds only with an extra of the requirer.
     let extra_only = |requirement: &str| -> Option<Requirement<VerbatimUrl>> {
         let parsed = Requirement::<VerbatimUrl>::from_str(requirement).ok()?;
@@ -363,6 +401,15 @@ fn print_human(e: &Explanation) -> std::io::Result<()> {
         writeln!(out, "  class {class}: {reason}")?;
     } else if let Some(class) = &e.class {
         writeln!(out, "  class {class}")?;
+    }
+    if let Some(installed) = &e.installed_version {
+        writeln!(
+            out,
+            "  installed {installed}; the lock holds the target's build"
+        )?;
+    }
+    if let Some(file) = &e.target_file {
+        writeln!(out, "  on {}: {}", e.target, file.describe())?;
     }
     // One heading per kind; each chain starts at the margin below it and indents a step
     // per link, so two chains read as two, not as two headings.

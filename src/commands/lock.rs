@@ -18,6 +18,7 @@ use crate::output;
 use crate::outputs::{self, DEFAULT_LOCK, Outputs, SetMarks};
 use crate::pack_size::{self, ArchiveSize};
 use crate::project_files::{CarriedFile, SizedFile};
+use crate::target::coverage::Coverage;
 
 pub const LOCK_UNPARSABLE: Code = Code("lock-unparsable");
 pub const OUTPUTS_MIXED: Code = Code("outputs-mixed");
@@ -33,6 +34,9 @@ pub struct LockReport {
     pub complete: bool,
     /// The target interpreter's version.
     pub python: String,
+    /// The machine the lock is for: platform tag, Python tag and CUDA version, such as
+    /// `manylinux_2_28_x86_64 cp311 cuda12.4`.
+    pub target: String,
     pub packages: Vec<PackageReport>,
     pub local: Vec<LocalReport>,
     /// Imported modules on the search path that no distribution owns.
@@ -58,7 +62,14 @@ pub struct OrphanReport {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PackageReport {
     pub name: String,
+    /// The locked version (the target's build when it differs from the installed one).
     pub version: String,
+    /// The installed version, when the lock holds another build for the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed_version: Option<String>,
+    /// What the target installs of the locked version, for packages verified on an index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Coverage>,
     pub class: Class,
     pub reason: Reason,
     /// The modules the project imports from it.
@@ -197,6 +208,15 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
     if (check || args.fail_on_change) && !changed.is_empty() {
         return Ok(ExitStatus::Failure);
     }
+    // The coverage gate: a needed package the target cannot install fails a check.
+    if check
+        && report
+            .packages
+            .iter()
+            .any(|p| p.target.as_ref().is_some_and(Coverage::is_gap))
+    {
+        return Ok(ExitStatus::Failure);
+    }
     Ok(output::exit_status(&report.diagnostics, global))
 }
 
@@ -320,12 +340,15 @@ fn report(
         changed: changed.iter().map(|p| relative(p, root)).collect(),
         complete: analysis.complete,
         python: analysis.env.python.version.clone(),
+        target: analysis.target.to_string(),
         packages: analysis
             .packages
             .values()
             .map(|p| PackageReport {
                 name: p.name.to_string(),
                 version: p.version.clone(),
+                installed_version: p.installed_version.clone(),
+                target: p.coverage.clone(),
                 class: p.class,
                 reason: p.reason.clone(),
                 imported_as: p.imported_as.iter().map(ToString::to_string).collect(),
@@ -419,7 +442,7 @@ fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io
     };
     writeln!(
         out,
-        "{verb} {} ({} pypi, {} conda, {} local, {} binary_local) for Python {}",
+        "{verb} {} ({} pypi, {} conda, {} local, {} binary_local) for Python {} on {}",
         report.lock,
         count(Class::Pypi),
         count(Class::Conda),
@@ -432,7 +455,8 @@ fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io
                 .iter()
                 .filter(|o| o.class == Class::BinaryLocal)
                 .count(),
-        report.python
+        report.python,
+        report.target
     )?;
     let width = report
         .packages
@@ -464,6 +488,10 @@ fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io
         } else {
             format!("required by {}", by.join(", "))
         };
+        let why = match &package.installed_version {
+            Some(installed) => format!("{why}; installed {installed}, locked the target's build"),
+            None => why,
+        };
         writeln!(
             out,
             "  {:<12} {:<width$} {:<version_width$}  {}",
@@ -472,6 +500,16 @@ fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io
             package.version,
             why.dimmed()
         )?;
+        if let Some(coverage) = package.target.as_ref().filter(|c| c.is_gap()) {
+            writeln!(
+                out,
+                "  {:<12} {:<width$} {:<version_width$}  {}",
+                "",
+                "",
+                "",
+                coverage.describe().red()
+            )?;
+        }
     }
     for orphan in &report.orphans {
         writeln!(

@@ -51,7 +51,9 @@ pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>) -> String {
                     "ENV PATH=/opt/conda/envs/{name}/bin:$PATH CONDA_DEFAULT_ENV={name}"
                 );
             }
-            Step::InstallLock { file, installer } => {
+            Step::InstallLock {
+                file, installer, ..
+            } => {
                 let _ = writeln!(out, "COPY {file} /tmp/envscan/{file}");
                 let command = match installer {
                     Installer::Uv => format!(
@@ -134,6 +136,7 @@ mod tests {
                 Step::InstallLock {
                     file: "pylock.envscan.toml".into(),
                     installer: Installer::Uv,
+                    indexes: vec!["https://pypi.org/simple/".into()],
                 },
             ],
             local_sources: Vec::new(),

@@ -58,8 +58,14 @@ pub enum Step {
         channels: Vec<String>,
         dependencies: Vec<String>,
     },
-    /// Install the PEP 751 lock into that environment.
-    InstallLock { file: String, installer: Installer },
+    /// Install the PEP 751 lock into that environment. `indexes`: every index a locked
+    /// package comes from (credential-free; the lock's file URLs point into them).
+    InstallLock {
+        file: String,
+        installer: Installer,
+        #[serde(default)]
+        indexes: Vec<String>,
+    },
     /// Unpack the archive of a local source (named in the pack manifest) at `destination`.
     Unpack { source: String, destination: String },
     /// Set environment variables.

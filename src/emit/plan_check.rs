@@ -137,8 +137,15 @@ impl BuildPlan {
                         field(&at("dependencies"), check_conda_spec(spec))?;
                     }
                 }
-                Step::InstallLock { file, installer: _ } => {
+                Step::InstallLock {
+                    file,
+                    installer: _,
+                    indexes,
+                } => {
                     field(&at("file"), check_file_name(file))?;
+                    for index in indexes {
+                        field(&at("indexes"), check_index_url(index))?;
+                    }
                 }
                 Step::Unpack {
                     source,
@@ -162,6 +169,18 @@ impl BuildPlan {
         }
         Ok(())
     }
+}
+
+/// An index URL in a plan: http or https, and never with credentials.
+pub fn check_index_url(text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{text:?} is not an http or https URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("an index URL in the plan carries credentials".into());
+    }
+    Ok(())
 }
 
 /// An OCI image reference: `[host[:port]/]path[:tag][@algorithm:hex]`.

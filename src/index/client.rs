@@ -53,7 +53,13 @@ struct Index {
 
 pub struct IndexClient {
     settings: IndexSettings,
+    /// The primary index, the extra ones, then the named ones not already among them.
     indexes: Vec<Index>,
+    /// Named index → its place in `indexes`.
+    names: Vec<(String, usize)>,
+    /// The indexes a package not pinned to one is looked up on, in order: the primary, the
+    /// extras, then the named indexes that are not `explicit`.
+    default_route: Vec<usize>,
     /// `None` when offline: no socket can be opened.
     http: Option<reqwest::blocking::Client>,
     cache: Cache,
@@ -62,6 +68,10 @@ pub struct IndexClient {
     /// When the run's index work must be over (`settings.total_budget` from creation).
     budget_end: Instant,
 }
+
+/// The indexes one package is looked up on, in order (see [`IndexClient::route`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route(Vec<usize>);
 
 /// How one attempt ended, when it did not produce an answer.
 enum Failure {
@@ -81,9 +91,35 @@ impl IndexClient {
             .and_then(|path| fsread::read_lossy_capped(path, fsread::cap::CONFIG).ok())
             .map(|text| Netrc::parse(&text))
             .unwrap_or_default();
-        let mut indexes = Vec::new();
-        for raw in std::iter::once(&settings.index_url).chain(&settings.extra_index_urls) {
+        let mut indexes: Vec<Index> = Vec::new();
+        let mut names = Vec::new();
+        let mut default_route = Vec::new();
+        let unnamed = std::iter::once(&settings.index_url)
+            .chain(&settings.extra_index_urls)
+            .map(|url| (url, None, false));
+        let named = settings
+            .named_indexes
+            .iter()
+            .map(|n| (&n.url, Some(n.name.clone()), n.explicit));
+        for (raw, name, explicit) in unnamed.chain(named) {
             let (url, from_url) = redact::split_credentials(raw);
+            // A named index at the URL of one already listed is that one.
+            if let Some(slot) = indexes.iter().position(|i| i.url == url) {
+                if let Some(name) = name {
+                    names.push((name, slot));
+                }
+                if !explicit && !default_route.contains(&slot) {
+                    default_route.push(slot);
+                }
+                continue;
+            }
+            let slot = indexes.len();
+            if let Some(name) = name {
+                names.push((name, slot));
+            }
+            if !explicit {
+                default_route.push(slot);
+            }
             let from_netrc = url.host_str().and_then(|host| netrc.lookup(host));
             let credentials = match (from_url, from_netrc) {
                 // `https://user@host/` with the password in netrc, as pip allows.
@@ -127,6 +163,8 @@ impl IndexClient {
             budget_end: Instant::now() + settings.total_budget,
             settings,
             indexes,
+            names,
+            default_route,
             http,
             cache,
             secrets,
@@ -142,8 +180,37 @@ impl IndexClient {
         self.indexes.iter().map(|i| i.url.to_string()).collect()
     }
 
-    /// Looks up every `(project, exact version)`; the answers come in the same order.
+    /// The route of a package pinned to the named index, or of one pinned to none; `None`
+    /// for a name no index has.
+    pub fn route(&self, index: Option<&str>) -> Option<Route> {
+        match index {
+            None => Some(Route(self.default_route.clone())),
+            Some(name) => self
+                .names
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, slot)| Route(vec![*slot])),
+        }
+    }
+
+    /// Looks up every `(project, exact version)` on the default route; the answers come in
+    /// the same order.
     pub fn lookup(&self, wanted: &[(PackageName, String)]) -> Vec<Lookup> {
+        let routed: Vec<(PackageName, String, Route)> = wanted
+            .iter()
+            .map(|(name, version)| {
+                (
+                    name.clone(),
+                    version.clone(),
+                    Route(self.default_route.clone()),
+                )
+            })
+            .collect();
+        self.lookup_routed(&routed)
+    }
+
+    /// Looks up every `(project, exact version)` on its own route.
+    pub fn lookup_routed(&self, wanted: &[(PackageName, String, Route)]) -> Vec<Lookup> {
         let total = wanted.len();
         let bar = self.progress_bar(total);
         let workers = self.settings.concurrency.clamp(1, total.max(1));
@@ -156,11 +223,11 @@ impl IndexClient {
                 scope.spawn(move || {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((name, version)) = wanted.get(i) else {
+                        let Some((name, version, route)) = wanted.get(i) else {
                             break;
                         };
                         bar.set_message(name.to_string());
-                        let answer = self.lookup_one(name, version);
+                        let answer = self.lookup_one(name, version, route);
                         bar.inc(1);
                         if sender.send((i, answer)).is_err() {
                             break;
@@ -178,7 +245,7 @@ impl IndexClient {
         answers
             .into_iter()
             .zip(wanted)
-            .map(|(answer, (name, _))| {
+            .map(|(answer, (name, _, _))| {
                 // Only a worker that died could leave a hole; say so rather than panic.
                 answer.unwrap_or_else(|| {
                     Err(IndexError::Client(format!(
@@ -203,7 +270,7 @@ impl IndexClient {
         bar
     }
 
-    fn lookup_one(&self, name: &PackageName, version: &str) -> Lookup {
+    fn lookup_one(&self, name: &PackageName, version: &str, route: &Route) -> Lookup {
         let wanted =
             Version::from_str(version.trim()).map_err(|err| IndexError::InvalidVersion {
                 project: name.to_string(),
@@ -220,13 +287,20 @@ impl IndexClient {
 
         // The cache alone answers when it has the version on some index and knows every
         // earlier index lacks it. Offline, any cached hit answers.
-        let cached: Vec<Cached> = self
-            .indexes
+        let indexes: Vec<&Index> = route
+            .0
+            .iter()
+            .filter_map(|&slot| self.indexes.get(slot))
+            .collect();
+        let Some(first) = indexes.first() else {
+            return Err(IndexError::Client(format!("no index to look {name} up on")));
+        };
+        let cached: Vec<Cached> = indexes
             .iter()
             .map(|index| self.cache.load(index.url.as_str(), name, &wanted))
             .collect();
         let mut earlier_known = true;
-        for (index, state) in self.indexes.iter().zip(&cached) {
+        for (index, state) in indexes.iter().zip(&cached) {
             match state {
                 Cached::Hit(files) => {
                     if earlier_known || self.settings.offline {
@@ -242,19 +316,18 @@ impl IndexClient {
             }
         }
         let Some(http) = &self.http else {
-            let index = self
-                .indexes
+            let index = indexes
                 .iter()
                 .zip(&cached)
                 .find(|(_, state)| !matches!(state, Cached::Missing))
-                .map_or(&self.indexes[0], |(index, _)| index);
+                .map_or(*first, |(index, _)| *index);
             return Ok(Found::Unverified {
                 url: project_url(&index.url, name).to_string(),
             });
         };
 
         let mut project_seen = false;
-        for (index, state) in self.indexes.iter().zip(cached) {
+        for (index, state) in indexes.iter().zip(cached) {
             if let Cached::Hit(files) = state {
                 return Ok(Found::Files(VersionFiles {
                     index: index.url.to_string(),

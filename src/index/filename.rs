@@ -20,7 +20,7 @@ use super::DistKind;
 use super::tags::WheelTags;
 use crate::names::PackageName;
 
-pub(crate) const SDIST_EXTENSIONS: &[&str] = &[".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz"];
+pub const SDIST_EXTENSIONS: &[&str] = &[".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz"];
 
 /// What a file name says.
 #[derive(Clone, Debug, PartialEq, Eq)]

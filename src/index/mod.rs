@@ -38,6 +38,7 @@ mod retry;
 mod settings;
 #[doc(hidden)] // public for the fuzz target fuzz/fuzz_targets/simple_index.rs
 pub mod simple;
+pub mod sources;
 pub mod tags;
 
 use std::fmt;
@@ -46,10 +47,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Code;
 
-pub use client::IndexClient;
-pub use filename::{DistFilename, parse_dist_filename};
+pub use client::{IndexClient, Route};
+pub use filename::{DistFilename, SDIST_EXTENSIONS, parse_dist_filename};
 pub use settings::{Backoff, DEFAULT_INDEX_URL, IndexSettings};
-pub use tags::{TargetPlatform, WheelTags, wheel_is_usable};
+pub use tags::WheelTags;
 
 /// An index could not be reached, or answered with an error status after every retry.
 pub const INDEX_UNREACHABLE: Code = Code("index-unreachable");
@@ -120,6 +121,9 @@ pub enum IndexError {
         origin: String,
         reason: String,
     },
+    /// A per-package source names no defined index, or has an invalid marker.
+    #[error("{origin}: {reason}")]
+    Source { origin: String, reason: String },
     /// The HTTP client could not be built.
     #[error("cannot start the HTTP client: {0}")]
     Client(String),
@@ -159,7 +163,9 @@ impl IndexError {
     /// The diagnostic code the lock stage reports this error under.
     pub fn code(&self) -> Code {
         match self {
-            IndexError::InvalidUrl { .. } | IndexError::Client(_) => INDEX_CONFIG,
+            IndexError::InvalidUrl { .. } | IndexError::Source { .. } | IndexError::Client(_) => {
+                INDEX_CONFIG
+            }
             IndexError::Unreachable { .. } | IndexError::Status { .. } => INDEX_UNREACHABLE,
             IndexError::InvalidResponse { .. } => INDEX_INVALID_RESPONSE,
             IndexError::InvalidVersion { .. } => INDEX_INVALID_VERSION,

@@ -65,6 +65,8 @@ pub struct IndexSettings {
     /// The primary index. May carry credentials; the client strips them before any use.
     pub index_url: Url,
     pub extra_index_urls: Vec<Url>,
+    /// `[[tool.envscan.index]]` / `[[tool.uv.index]]` entries (see sources.rs).
+    pub named_indexes: Vec<super::sources::NamedIndex>,
     /// Open no socket: answer from the cache or say `Unverified`.
     pub offline: bool,
     pub cache_dir: PathBuf,
@@ -117,6 +119,14 @@ impl fmt::Debug for IndexSettings {
                 "extra_index_urls",
                 &self.extra_index_urls.iter().map(clean).collect::<Vec<_>>(),
             )
+            .field(
+                "named_indexes",
+                &self
+                    .named_indexes
+                    .iter()
+                    .map(|n| (n.name.as_str(), clean(&n.url), n.explicit))
+                    .collect::<Vec<_>>(),
+            )
             .field("offline", &self.offline)
             .field("cache_dir", &self.cache_dir)
             .field("ca_bundle", &self.ca_bundle)
@@ -167,6 +177,7 @@ impl IndexSettings {
         IndexSettings {
             index_url,
             extra_index_urls,
+            named_indexes: Vec::new(),
             offline: false,
             cache_dir,
             ca_bundle: None,
