@@ -219,7 +219,8 @@ fn collect(
         module: file.module.as_ref(),
         is_package: file.is_package,
     };
-    let collector = Collector::run(text, body, origin);
+    let file_name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
+    let collector = Collector::run(text, body, origin, file_name);
     for site in collector.sites {
         let Location { cell, line, column } = map.locate(site.offset);
         out.imports.push(ImportSite {
@@ -232,6 +233,8 @@ fn collect(
             context: site.context,
             conditions: site.conditions,
             relative: site.relative,
+            call: site.call,
+            entry_point_group: site.entry_point_group,
             statement: site.statement.to_u32(),
         });
     }
