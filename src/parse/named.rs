@@ -42,11 +42,10 @@
 
 use std::collections::HashMap;
 
-use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::{Ranged, TextSize};
 
-use super::dynamic::{argument, literal_str};
+use super::dynamic::{Bound, argument, each_import_binding, literal_str};
 use crate::names::ModuleName;
 
 /// A module a string names, located by byte offset.
@@ -155,9 +154,19 @@ pub struct Qualifier {
 
 impl Qualifier {
     pub fn collect(body: &[Stmt]) -> Self {
-        let mut qualifier = Self::default();
-        qualifier.visit_body(body);
-        qualifier
+        let mut names = HashMap::new();
+        each_import_binding(body, |bound| {
+            let (bound, qualified) = match bound {
+                Bound::Module { bound, module } => (bound, module.to_string()),
+                Bound::Member {
+                    bound,
+                    module,
+                    member,
+                } => (bound, format!("{module}.{member}")),
+            };
+            names.insert(bound.to_string(), qualified);
+        });
+        Self { names }
     }
 
     /// `sp.run` → `subprocess.run` after `import subprocess as sp`. A name no import binds
@@ -178,61 +187,6 @@ impl Qualifier {
                 Some(format!("{owner}.{}", attribute.attr.as_str()))
             }
             _ => None,
-        }
-    }
-}
-
-impl<'a> StatementVisitor<'a> for Qualifier {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        match stmt {
-            Stmt::Import(import) => {
-                for alias in &import.names {
-                    let name = alias.name.as_str();
-                    match &alias.asname {
-                        Some(asname) => {
-                            self.names.insert(asname.to_string(), name.to_string());
-                        }
-                        // `import a.b` binds `a`, to itself.
-                        None => {
-                            let top = name.split('.').next().unwrap_or(name);
-                            self.names.insert(top.to_string(), top.to_string());
-                        }
-                    }
-                }
-            }
-            Stmt::ImportFrom(import) if import.level == 0 => {
-                if let Some(module) = &import.module {
-                    for alias in &import.names {
-                        let bound = alias.asname.as_ref().unwrap_or(&alias.name);
-                        self.names
-                            .insert(bound.to_string(), format!("{module}.{}", alias.name));
-                    }
-                }
-            }
-            Stmt::ImportFrom(_)
-            | Stmt::FunctionDef(_)
-            | Stmt::ClassDef(_)
-            | Stmt::Return(_)
-            | Stmt::Delete(_)
-            | Stmt::TypeAlias(_)
-            | Stmt::Assign(_)
-            | Stmt::AugAssign(_)
-            | Stmt::AnnAssign(_)
-            | Stmt::For(_)
-            | Stmt::While(_)
-            | Stmt::If(_)
-            | Stmt::With(_)
-            | Stmt::Match(_)
-            | Stmt::Raise(_)
-            | Stmt::Try(_)
-            | Stmt::Assert(_)
-            | Stmt::Global(_)
-            | Stmt::Nonlocal(_)
-            | Stmt::Expr(_)
-            | Stmt::Pass(_)
-            | Stmt::Break(_)
-            | Stmt::Continue(_)
-            | Stmt::IpyEscapeCommand(_) => walk_stmt(self, stmt),
         }
     }
 }
