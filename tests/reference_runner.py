@@ -17,12 +17,16 @@ docker, the way a container runner would in an image:
 - workdir: mapped likewise.
 - entrypoint: run there, with `python`/`python3` meaning the venv's interpreter. Its exit code
   is the runner's.
+- `-- COMMAND...`: runs COMMAND instead of the plan's entrypoint (or after the last step when
+  the plan has none), exactly as the entrypoint would run: in the plan's working directory, with
+  its variables and PYTHONPATH, `python`/`python3` meaning the venv's interpreter. This is how a
+  test suite runs in the materialised environment (the round trip, scripts/round-trip).
 
 Everything is checked before anything is done: the interpreter's version must equal the plan's
 `python`, every unpack step needs its archive in the manifest with the right hash, and the step
 kinds must be known. Errors go to stderr as `reference_runner: error: ...` with exit code 2.
 
-Usage: python reference_runner.py --plan PLAN --manifest MANIFEST --python PY --uv UV --work DIR
+Usage: python reference_runner.py --plan PLAN --manifest MANIFEST --python PY --uv UV --work DIR [-- COMMAND...]
 """
 
 import argparse
@@ -51,7 +55,15 @@ def main() -> int:
     parser.add_argument("--python", required=True, type=Path, help="the locked Python")
     parser.add_argument("--uv", required=True, type=Path)
     parser.add_argument("--work", required=True, type=Path, help="an empty folder to build in")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    command = None
+    if "--" in argv:
+        at = argv.index("--")
+        argv, command = argv[:at], argv[at + 1:]
+        if not command:
+            parser.error("`--` must be followed by a command")
+    args = parser.parse_args(argv)
+    args.command = command
     # Absolute, since the entrypoint runs in another folder (symlinks kept: a venv's python).
     for name in ("plan", "manifest", "python", "uv", "work"):
         setattr(args, name, Path(os.path.abspath(getattr(args, name))))
@@ -148,16 +160,24 @@ def run(args: argparse.Namespace) -> int:
         elif kind == "workdir":
             workdir = under_root(root, step["path"])
         elif kind == "entrypoint":
-            command = list(step["command"])
-            if command and command[0] in ("python", "python3"):
-                command[0] = str(venv_python)
-            env = dict(uv_env)
-            env.update(variables)
-            env["VIRTUAL_ENV"] = str(venv)
-            env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", "")])
-            sys.stdout.flush()
-            return subprocess.run(command, cwd=workdir, env=env).returncode
+            return run_program(args.command or step["command"], venv, workdir, uv_env, variables)
+    if args.command:
+        return run_program(args.command, venv, workdir, uv_env, variables)
     raise RunnerError("the plan has no entrypoint: nothing to run")
+
+
+def run_program(command: list, venv: Path, workdir: Path, base_env: dict, variables: dict) -> int:
+    """Runs the entrypoint (or the `--` command) as the image would: in the plan's working
+    directory, with its variables, the environment's interpreter first on PATH."""
+    command = list(command)
+    if command and command[0] in ("python", "python3"):
+        command[0] = str(venv / "bin" / "python")
+    env = dict(base_env)
+    env.update(variables)
+    env["VIRTUAL_ENV"] = str(venv)
+    env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", "")])
+    sys.stdout.flush()
+    return subprocess.run(command, cwd=workdir, env=env).returncode
 
 
 def load_json(path: Path) -> dict:

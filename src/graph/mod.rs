@@ -528,6 +528,8 @@ mod tests {
             context: BTreeSet::new(),
             conditions: Vec::new(),
             relative: None,
+            call: None,
+            entry_point_group: None,
             statement: line,
         }
     }

@@ -70,7 +70,7 @@ impl Default for Bindings {
 impl Bindings {
     pub fn collect(body: &[Stmt]) -> Self {
         let mut bindings = Self::default();
-        bindings.visit_body(body);
+        each_import_binding(body, |bound| bindings.bind(bound));
         bindings
     }
 
@@ -100,18 +100,60 @@ impl Bindings {
     }
 }
 
-impl<'a> StatementVisitor<'a> for Bindings {
+impl Bindings {
+    fn bind(&mut self, bound: Bound<'_>) {
+        match bound {
+            Bound::Module { bound, module } => self.bind_module(bound, module),
+            Bound::Member {
+                bound,
+                module,
+                member,
+            } => self.bind_member(bound, module, member),
+        }
+    }
+}
+
+/// A name an import statement binds: `import a.b as x` binds `x` to module `a.b` (`import a.b`
+/// binds `a` to `a`), `from a import b as y` binds `y` to member `b` of `a`. Relative imports
+/// bind nothing here.
+#[derive(Debug, Clone, Copy)]
+pub enum Bound<'a> {
+    Module {
+        bound: &'a str,
+        module: &'a str,
+    },
+    Member {
+        bound: &'a str,
+        module: &'a str,
+        member: &'a str,
+    },
+}
+
+/// Calls `f` with every name the import statements of `body` bind, at any depth.
+pub fn each_import_binding<'a>(body: &'a [Stmt], f: impl FnMut(Bound<'a>)) {
+    ImportBindings(f).visit_body(body);
+}
+
+struct ImportBindings<F>(F);
+
+impl<'a, F: FnMut(Bound<'a>)> StatementVisitor<'a> for ImportBindings<F> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::Import(import) => {
                 for alias in &import.names {
                     let name = alias.name.as_str();
                     match &alias.asname {
-                        Some(asname) => self.bind_module(asname.as_str(), name),
+                        Some(asname) => (self.0)(Bound::Module {
+                            bound: asname.as_str(),
+                            module: name,
+                        }),
                         // `import a.b` binds `a`.
                         None => {
                             let top = name.split('.').next().unwrap_or(name);
-                            self.bind_module(top, top);
+                            (self.0)(Bound::Module {
+                                bound: top,
+                                module: top,
+                            });
                         }
                     }
                 }
@@ -120,7 +162,11 @@ impl<'a> StatementVisitor<'a> for Bindings {
                 if let Some(module) = &import.module {
                     for alias in &import.names {
                         let bound = alias.asname.as_ref().unwrap_or(&alias.name);
-                        self.bind_member(bound.as_str(), module.as_str(), alias.name.as_str());
+                        (self.0)(Bound::Member {
+                            bound: bound.as_str(),
+                            module: module.as_str(),
+                            member: alias.name.as_str(),
+                        });
                     }
                 }
             }

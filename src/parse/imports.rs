@@ -30,6 +30,7 @@ use ruff_text_size::{Ranged, TextSize};
 use super::Context;
 use super::dynamic::{self, Bindings, DynamicKind};
 use super::guards::{self, TypeCheckingTest};
+use super::named::{self, Qualifier};
 use crate::diagnostic::{Code, Severity};
 use crate::names::ModuleName;
 
@@ -58,6 +59,9 @@ pub struct RawSite {
     pub context: BTreeSet<Context>,
     pub conditions: Vec<String>,
     pub relative: Option<String>,
+    /// For a module named in a string: the call or variable it came from.
+    pub call: Option<String>,
+    pub entry_point_group: Option<String>,
 }
 
 #[derive(Debug)]
@@ -79,6 +83,9 @@ pub struct Collector<'a> {
     source: &'a str,
     origin: Origin<'a>,
     bindings: Bindings,
+    qualifier: Qualifier,
+    /// Argument lists already read as a call's argument, not to be read again as bare lists.
+    handled_lists: Vec<TextSize>,
     /// How many enclosing constructs give each context, indexed like [`ALL_CONTEXTS`].
     active: [u32; 7],
     conditions: Vec<String>,
@@ -87,19 +94,54 @@ pub struct Collector<'a> {
 }
 
 impl<'a> Collector<'a> {
-    /// Collects every import of `body`, which was parsed from `source`.
-    pub fn run(source: &'a str, body: &'a [Stmt], origin: Origin<'a>) -> Self {
+    /// Collects every import of `body`, which was parsed from `source`, the file named
+    /// `file_name` (its last path component).
+    pub fn run(source: &'a str, body: &'a [Stmt], origin: Origin<'a>, file_name: &str) -> Self {
         let mut collector = Self {
             source,
             origin,
             bindings: Bindings::collect(body),
+            qualifier: Qualifier::collect(body),
+            handled_lists: Vec::new(),
             active: [0; 7],
             conditions: Vec::new(),
             sites: Vec::new(),
             problems: Vec::new(),
         };
+        let mut found = named::Found::default();
+        named::from_module_body(body, file_name, &mut found);
+        collector.record_named(found);
         collector.visit_body(body);
         collector
+    }
+
+    /// Sites for modules named in strings, and warnings for names that are not literals.
+    fn record_named(&mut self, found: named::Found) {
+        for site in found.named {
+            self.site(
+                site.module,
+                site.member,
+                site.offset,
+                site.offset,
+                None,
+                true,
+            );
+            if let Some(last) = self.sites.last_mut() {
+                last.call = Some(site.call);
+                last.entry_point_group = site.entry_point_group;
+            }
+        }
+        for problem in found.not_literal {
+            self.problem(
+                dynamic::DYNAMIC_IMPORT_NOT_LITERAL,
+                problem.offset,
+                format!(
+                    "`{}` runs or imports a module whose name is not a string literal; it is not \
+                     seen statically",
+                    problem.call
+                ),
+            );
+        }
     }
 
     fn within(&mut self, add: &[Context], conditions: &[String], f: impl FnOnce(&mut Self)) {
@@ -140,6 +182,8 @@ impl<'a> Collector<'a> {
             context,
             conditions: self.conditions.clone(),
             relative,
+            call: None,
+            entry_point_group: None,
         });
     }
 
@@ -529,6 +573,24 @@ impl<'a> Visitor<'a> for Collector<'a> {
         match expr {
             Expr::Call(call) => {
                 self.check_dynamic(call);
+                let mut found = named::Found::default();
+                named::from_call(call, &self.qualifier, &mut self.handled_lists, &mut found);
+                self.record_named(found);
+                walk_expr(self, expr);
+            }
+            Expr::List(ruff_python_ast::ExprList { elts, .. })
+            | Expr::Tuple(ruff_python_ast::ExprTuple { elts, .. }) => {
+                if !self.handled_lists.contains(&expr.start()) {
+                    let mut found = named::Found::default();
+                    named::from_sequence(elts, &self.qualifier, &mut found);
+                    self.record_named(found);
+                }
+                walk_expr(self, expr);
+            }
+            Expr::Subscript(subscript) => {
+                let mut found = named::Found::default();
+                named::from_subscript(subscript, &self.qualifier, &mut found);
+                self.record_named(found);
                 walk_expr(self, expr);
             }
             Expr::Lambda(lambda) => {

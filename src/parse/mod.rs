@@ -6,7 +6,7 @@
 //!
 //! Per file: read (`decode::read_source`: size and type checks) → decode (`decode`: PEP 263,
 //! BOM, NUL, binary) or extract notebook cells (`notebook`) → blank over-deep lines (`depth`) →
-//! parse → collect imports (`imports`, `dynamic`, `guards`) → drop the tree. All of it runs on
+//! parse → collect imports (`imports`, `dynamic`, `named`, `guards`) → drop the tree. All of it runs on
 //! threads with [`STACK_SIZE`] stacks, because walking and dropping a deep tree recurse, and a
 //! stack overflow aborts the process; the depth guard bounds how deep that can go. A panic in
 //! any of it (a parser bug) is caught per file and becomes `parser-panic`.
@@ -21,6 +21,7 @@ mod dynamic;
 pub(crate) mod file_refs;
 mod guards;
 mod imports;
+pub mod named;
 mod notebook;
 mod run;
 mod source_map;
@@ -57,7 +58,8 @@ pub enum Context {
     TypeChecking,
     /// Under a test of `sys.version_info`, `sys.platform`, `platform.system()` or `os.name`.
     Conditional,
-    /// `importlib.import_module("x")` or `__import__("x")`.
+    /// `importlib.import_module("x")` or `__import__("x")`, or a module a string names that
+    /// Python imports (`python -m x` in a subprocess, `pytest_plugins`, ...: see `named`).
     Dynamic,
     /// Under `if __name__ == "__main__":`.
     MainGuard,
@@ -88,6 +90,14 @@ pub struct ImportSite {
     /// The import as written when it was relative, such as `..a`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relative: Option<String>,
+    /// For a module named in a string (context `dynamic`): the call or setting it came from,
+    /// such as `subprocess.run`, `runpy.run_module` or `pytest_plugins`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+    /// For `importlib.metadata.entry_points(group=G)` and its kin: the entry-point group G the
+    /// code loads plugins from (the site's module is the one providing the call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_point_group: Option<String>,
     /// The byte offset, in the file's source, of the statement (or call) that names it: the
     /// members of one `from a import b, c` share it, so diagnostics can be given once per
     /// statement. Not part of any output.
@@ -102,11 +112,20 @@ impl Ord for ImportSite {
             .cmp(&(&other.file, other.cell, other.line, other.column))
             .then_with(|| (&self.module, &self.member).cmp(&(&other.module, &other.member)))
             .then_with(|| {
-                (&self.context, &self.conditions, &self.relative).cmp(&(
-                    &other.context,
-                    &other.conditions,
-                    &other.relative,
-                ))
+                (
+                    &self.context,
+                    &self.conditions,
+                    &self.relative,
+                    &self.call,
+                    &self.entry_point_group,
+                )
+                    .cmp(&(
+                        &other.context,
+                        &other.conditions,
+                        &other.relative,
+                        &other.call,
+                        &other.entry_point_group,
+                    ))
             })
     }
 }

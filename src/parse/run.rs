@@ -253,7 +253,8 @@ fn collect(
             folder: found.folder,
         });
     }
-    let collector = Collector::run(text, body, origin);
+    let file_name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
+    let collector = Collector::run(text, body, origin, file_name);
     for site in collector.sites {
         let Location { cell, line, column } = map.locate(site.offset);
         out.imports.push(ImportSite {
@@ -266,6 +267,8 @@ fn collect(
             context: site.context,
             conditions: site.conditions,
             relative: site.relative,
+            call: site.call,
+            entry_point_group: site.entry_point_group,
             statement: site.statement.to_u32(),
         });
     }

@@ -275,8 +275,11 @@ def closure(seeds, dists, markers):
 
 def project_imports(project: str) -> list[tuple[str, str]]:
     """Every import statement in the project's files, as (module, FILE:LINE), read with `ast`
-    (not run): `import a.b`, `from a import b` (as `a` and `a.b`), and literal
-    `importlib.import_module("x")` / `__import__("x")`. Relative imports are the project's own."""
+    (not run): `import a.b`, `from a import b` (as `a` and `a.b`), literal
+    `importlib.import_module("x")` / `__import__("x")`, and the module of an interpreter run
+    with `-m` in a list or tuple literal (`[sys.executable, "-m", "x", ...]`, as `x` and
+    `x.__main__`), which a subprocess imports where this oracle does not run it (issue 12).
+    Relative imports are the project's own."""
     import ast
 
     found = []
@@ -299,8 +302,38 @@ def project_imports(project: str) -> list[tuple[str, str]]:
                 called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                 if called in ("import_module", "__import__"):
                     names = [node.args[0].value]
+            elif isinstance(node, (ast.List, ast.Tuple)):
+                names = dash_m_module(node.elts)
             found += [(name, f"{where}:{node.lineno}") for name in names]
     return found
+
+
+def dash_m_module(elements) -> list[str]:
+    """`[sys.executable, "-m", "x"]` or `["python3", "-u", "-m", "x"]`: `x` and `x.__main__`."""
+    import ast
+
+    if not elements:
+        return []
+    first = elements[0]
+    interpreter = (
+        isinstance(first, ast.Attribute) and first.attr == "executable"
+        and isinstance(first.value, ast.Name) and first.value.id == "sys"
+    ) or (
+        isinstance(first, ast.Constant) and isinstance(first.value, str)
+        and os.path.basename(first.value) in ("python", "python3")
+    )
+    if not interpreter:
+        return []
+    for before, after in zip(elements[1:], elements[2:]):
+        if not (isinstance(before, ast.Constant) and isinstance(before.value, str)):
+            return []
+        if before.value == "-m":
+            if isinstance(after, ast.Constant) and isinstance(after.value, str):
+                return [after.value, after.value + ".__main__"]
+            return []
+        if not before.value.startswith("-") or before.value.startswith("-c"):
+            return []
+    return []
 
 
 def import_sites(imports: list[tuple[str, str]], module: str) -> list[str]:
