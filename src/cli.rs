@@ -243,8 +243,9 @@ pub struct PackArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 
-    /// Where the archives and their manifest go.
-    #[arg(long, value_name = "DIR", default_value = "envscan-archives")]
+    /// Where the archives, wheels and their manifest go. The lock names the wheels of local
+    /// distributions in the default folder, relative to itself.
+    #[arg(long, value_name = "DIR", default_value = crate::local_dists::PACK_DIR)]
     pub out: PathBuf,
 }
 

@@ -117,6 +117,9 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
     let lock_path = lock_path(args, &analysis)?;
     let rendered = outputs::render(&analysis, &lock_path, args.base_image.as_deref())?;
     let mut diagnostics = analysis.diagnostics.clone();
+    diagnostics.extend(rendered.diagnostics.iter().cloned());
+    crate::local_dists::escalate_under_strict(&mut diagnostics, global.strict);
+    crate::diagnostic::sort(&mut diagnostics);
     if let Some(d) = existing_lock_problem(&rendered.lock.0, &analysis.project.root) {
         diagnostics.push(d);
     }

@@ -72,6 +72,7 @@ fn mixed_set(plan: &BuildPlan, path: &Path) -> Option<Diagnostic> {
                 }
             }
             Step::Unpack { .. }
+            | Step::BuildLocal { .. }
             | Step::SetEnv { .. }
             | Step::Workdir { .. }
             | Step::Entrypoint { .. } => {}

@@ -77,6 +77,24 @@ pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>) -> String {
                     );
                 }
             },
+            Step::BuildLocal {
+                source,
+                destination,
+            } => match archives.get(source) {
+                Some(archive) => {
+                    let _ = writeln!(out, "ADD archives/{archive} {destination}/");
+                    let _ = writeln!(
+                        out,
+                        "RUN python -m pip install --no-cache-dir --no-deps {destination}"
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "# {source}: no archive; run `envscan pack` and render again"
+                    );
+                }
+            },
             Step::SetEnv { variables } => {
                 for (key, value) in variables {
                     let _ = writeln!(out, "ENV {key}={}", docker_quote(value));

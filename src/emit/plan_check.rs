@@ -143,6 +143,10 @@ impl BuildPlan {
                 Step::Unpack {
                     source,
                     destination,
+                }
+                | Step::BuildLocal {
+                    source,
+                    destination,
                 } => {
                     field(&at("source"), check_file_name(source))?;
                     field(&at("destination"), check_image_folder(destination))?;

@@ -144,8 +144,7 @@ pub fn write(
 }
 
 fn wheel_file() -> String {
-    "Wheel-Version: 1.0\nGenerator: envscan\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        .to_string()
+    "Wheel-Version: 1.0\nGenerator: envscan\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_string()
 }
 
 /// 1980-01-02T00:00:00, the archives' [`super::archive::ARCHIVE_MTIME`].
@@ -258,7 +257,10 @@ mod tests {
                 (1980, 1, 2, 0)
             );
         }
-        assert_ne!(one.bytes, demo(&[("a/__init__.py", "A"), ("b.py", "b")]).bytes);
+        assert_ne!(
+            one.bytes,
+            demo(&[("a/__init__.py", "A"), ("b.py", "b")]).bytes
+        );
     }
 
     #[test]
@@ -284,7 +286,10 @@ mod tests {
         let one = |p: &str| vec![(p.to_string(), Vec::new())];
         for bad in ["../x.py", "/x.py", "a//b.py", "a/./b.py", "a\\b.py"] {
             assert!(
-                matches!(write(&name, "1", one(bad), Vec::new()), Err(WheelError::Path(_))),
+                matches!(
+                    write(&name, "1", one(bad), Vec::new()),
+                    Err(WheelError::Path(_))
+                ),
                 "{bad}"
             );
         }
