@@ -35,6 +35,30 @@ pub fn copy_fixture(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Copies a fixture tree into a fresh temporary folder with `@ROOT@` in its text files replaced
+/// by the copy's (canonical) path: fixtures of real installs hold absolute paths. Returns the
+/// folder and the copy's path.
+pub fn copy_fixture_rooted(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap().join(name);
+    copy_tree(&fixture(name), &root);
+    replace_root(&root, root.to_str().unwrap());
+    (dir, root)
+}
+
+fn replace_root(folder: &Path, root: &str) {
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            replace_root(&path, root);
+        } else if let Ok(text) = std::fs::read_to_string(&path) {
+            if text.contains("@ROOT@") {
+                std::fs::write(&path, text.replace("@ROOT@", root)).unwrap();
+            }
+        }
+    }
+}
+
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
