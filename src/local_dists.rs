@@ -385,7 +385,10 @@ fn with_requires_dist(pkg_info: &[u8], requires: &[String]) -> Vec<u8> {
         Some(at) => (&text[..at + 1], &text[at + 1..]),
         None => (text.as_ref(), ""),
     };
-    let mut out = headers.to_string();
+    // `Requires-Dist` came with metadata 1.2 (PEP 345).
+    let mut out = headers
+        .replacen("Metadata-Version: 1.0\n", "Metadata-Version: 1.2\n", 1)
+        .replacen("Metadata-Version: 1.1\n", "Metadata-Version: 1.2\n", 1);
     if !out.ends_with('\n') {
         out.push('\n');
     }
@@ -410,7 +413,7 @@ mod tests {
     #[test]
     fn requires_txt_lines_become_requires_dist_headers_before_the_description() {
         let out = with_requires_dist(
-            b"Metadata-Version: 1.2\nName: x\nVersion: 1\n\nThe description.\n",
+            b"Metadata-Version: 1.0\nName: x\nVersion: 1\n\nThe description.\n",
             &[
                 "requests>=2".to_string(),
                 "rich; extra == \"ui\"".to_string(),

@@ -366,19 +366,10 @@ fn a_live_editable_install_round_trips_with_its_version_console_script_and_pytes
     let project = dir.path().join("ownmeta");
     support::copy_tree(&support::fixture("roundtrip-own-metadata"), &project);
     let venv = dir.path().join("venv");
-    support::run(Command::new(&python).args(["-m", "venv"]).arg(&venv));
-    support::run(
-        Command::new(venv.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "pytest==9.2.0",
-                "-e",
-            ])
-            .arg(&project),
+    support::venv_with(
+        &python,
+        &venv,
+        &["pytest==9.2.0".as_ref(), "-e".as_ref(), project.as_os_str()],
     );
     let cache = dir.path().join("cache");
     let cache_arg = cache.to_str().unwrap();
@@ -434,4 +425,110 @@ fn a_live_editable_install_round_trips_with_its_version_console_script_and_pytes
     );
     assert!(stdout.lines().any(|l| l == "ownmeta 1.4.2"), "{stdout}");
     assert!(stdout.contains("2 passed"), "{stdout}");
+}
+
+#[test]
+fn a_path_install_travels_as_a_wheel_of_the_files_its_record_lists() {
+    let Some(test_env) = support::test_env() else {
+        return;
+    };
+    let Some(python) = support::which_python() else {
+        return;
+    };
+    let (_dir, root) = support::copy_fixture_rooted(FIXTURE);
+    let project = root.join("project");
+    fs_err::write(project.join("main.py"), "import finderpkg\n").unwrap();
+    let venv = root.join("path-venv");
+    // Not editable: pip builds a wheel with setuptools and installs its files.
+    support::venv_with(&python, &venv, &[root.join("finderpkg").as_os_str()]);
+    let report = json(&ok(envscan(
+        &["lock", "--offline", "--format", "json"],
+        &venv,
+        &project,
+    )));
+    let finder = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "finderpkg")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(finder["reason"], "installed from a local path, pure Python");
+    ok(envscan(&["pack", "--offline"], &venv, &project));
+    let wheel = project.join("envscan-archives").join(FINDER_WHEEL);
+    let listing = support::run_python(
+        &test_env,
+        "import sys, zipfile; print(' '.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
+        &[wheel.as_os_str()],
+    );
+    assert!(listing.starts_with("finderpkg/__init__.py "), "{listing}");
+    assert!(
+        listing.contains("finderpkg-2.0.1.dist-info/licenses/LICENSE"),
+        "{listing}"
+    );
+    for dropped in ["__pycache__", "direct_url.json", "INSTALLER", "bin/"] {
+        assert!(!listing.contains(dropped), "{dropped}: {listing}");
+    }
+    let target = root.join("target-venv");
+    support::run(
+        Command::new(&python)
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&target),
+    );
+    support::run(
+        Command::new(test_env.join("bin/uv"))
+            .args([
+                "pip",
+                "install",
+                "--offline",
+                "--quiet",
+                "--no-deps",
+                "--python",
+            ])
+            .arg(target.join("bin/python"))
+            .arg(&wheel)
+            .env("UV_NO_CONFIG", "1"),
+    );
+    let script = support::run(&mut Command::new(target.join("bin/finderpkg")));
+    assert_eq!(String::from_utf8_lossy(&script.stdout), "finderpkg 2.0.1\n");
+}
+
+#[test]
+fn secrets_beside_a_local_distributions_code_stay_out_of_its_wheel() {
+    let (_dir, root) = support::copy_fixture_rooted(FIXTURE);
+    let package = root.join("finderpkg/finderpkg");
+    fs_err::write(package.join(".env"), "TOKEN=tok-wheel-env-1\n").unwrap();
+    fs_err::write(
+        package.join("notes.txt"),
+        "-----BEGIN RSA PRIVATE KEY-----\ntok-wheel-pem-2\n-----END RSA PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let project = root.join("project");
+    let venv = root.join("venv");
+    let report = json(&ok(envscan(
+        &["pack", "--offline", "--format", "json"],
+        &venv,
+        &project,
+    )));
+    let wheel = fs_err::read(project.join("envscan-archives").join(FINDER_WHEEL)).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(wheel)).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().to_string()).collect();
+    assert!(
+        names.contains(&"finderpkg/data.toml".to_string()),
+        "{names:?}"
+    );
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).unwrap();
+        assert!(!text.contains("tok-wheel"), "{:?}", file.name());
+    }
+    let excluded: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "secret-excluded")
+        .filter_map(|d| d["file"].as_str())
+        .collect();
+    assert!(excluded.contains(&"finderpkg/.env"), "{report:#}");
+    assert!(excluded.contains(&"finderpkg/notes.txt"), "{report:#}");
 }

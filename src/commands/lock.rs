@@ -398,9 +398,15 @@ fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io
         report.lock,
         count(Class::Pypi),
         count(Class::Conda),
-        // The sources that travel as archives (the JSON's `local`), and compiled code that
-        // does not travel: distributions and orphan modules alike, as the JSON lists them.
-        report.local.len(),
+        // The sources that travel as archives (the JSON's `local`) and the local
+        // distributions that travel as wheels, and compiled code that does not travel:
+        // distributions and orphan modules alike, as the JSON lists them.
+        report
+            .local
+            .iter()
+            .filter(|l| !report.packages.iter().any(|p| p.name == l.name))
+            .count()
+            + count(Class::Local),
         count(Class::BinaryLocal)
             + report
                 .orphans
@@ -424,7 +430,10 @@ fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io
         .max()
         .unwrap_or(0);
     for package in &report.packages {
-        let why = if package.imported_as.is_empty() {
+        let why = if package.imported_as.is_empty() && package.required_by.is_empty() {
+            // The project's own distribution (an editable install of it), or one `add` names.
+            package.reason.to_string()
+        } else if package.imported_as.is_empty() {
             let by: Vec<&str> = package
                 .required_by
                 .iter()

@@ -401,6 +401,17 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// A relative path of plain file names, `..` allowed (an archive path in the lock).
+pub fn check_relative_file(path: &str) -> Result<(), String> {
+    path.split('/')
+        .filter(|part| *part != "..")
+        .try_for_each(check_file_name)
+        .and_then(|()| match path.rsplit('/').next() {
+            Some("..") | None => Err(format!("{path:?} does not end in a file name")),
+            Some(_) => Ok(()),
+        })
+}
+
 /// An absolute folder in the image.
 pub fn check_image_folder(path: &str) -> Result<(), String> {
     let ok = path.starts_with('/')

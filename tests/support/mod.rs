@@ -136,6 +136,22 @@ pub fn skip(reason: &str) {
     eprintln!("skipped: {reason}");
 }
 
+/// A virtualenv made with `python -m venv` at `venv`, then `pip install --quiet ARGS` in it.
+pub fn venv_with(python: &Path, venv: &Path, pip_args: &[&std::ffi::OsStr]) {
+    run(std::process::Command::new(python)
+        .args(["-m", "venv"])
+        .arg(venv));
+    run(std::process::Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(pip_args));
+}
+
 /// Runs a command and panics with its output when it fails.
 pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
     let output = cmd
@@ -201,19 +217,11 @@ pub fn run_python(test_env: &Path, script: &str, args: &[&std::ffi::OsStr]) -> S
 pub fn lock_env_at(python: &Path, root: &Path, venv: &Path) -> PathBuf {
     let localutils = root.join("localutils");
     copy_tree(&fixture("lock-localutils"), &localutils);
-    run(std::process::Command::new(python)
-        .args(["-m", "venv"])
-        .arg(venv));
-    run(std::process::Command::new(venv.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(LOCK_FIXTURE_REQUIREMENTS)
-        .arg("-e")
-        .arg(&localutils));
+    let mut args: Vec<&std::ffi::OsStr> = LOCK_FIXTURE_REQUIREMENTS
+        .iter()
+        .map(|r| r.as_ref())
+        .collect();
+    args.extend(["-e".as_ref(), localutils.as_os_str()]);
+    venv_with(python, venv, &args);
     localutils
 }
