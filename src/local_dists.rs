@@ -95,20 +95,23 @@ fn local_dist(analysis: &Analysis, dist: &Distribution) -> LocalDist {
     let mut diagnostics = Vec::new();
     let mut compiled = dist.has_compiled_modules;
     for part in parts_of(analysis, dist) {
-        let collection =
-            match archive::collect(&part.root, &[part.member.clone()], &Options::default()) {
-                Ok(collection) => collection,
-                Err(err) => {
-                    diagnostics.push(
-                        Diagnostic::warning(
-                            LOCAL_WHEEL_FAILED,
-                            format!("{}: {err}", dist.display_name),
-                        )
-                        .with_file(shown(&dist.metadata_dir)),
-                    );
-                    continue;
-                }
-            };
+        let collection = match archive::collect(
+            &part.root,
+            std::slice::from_ref(&part.member),
+            &Options::default(),
+        ) {
+            Ok(collection) => collection,
+            Err(err) => {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        LOCAL_WHEEL_FAILED,
+                        format!("{}: {err}", dist.display_name),
+                    )
+                    .with_file(shown(&dist.metadata_dir)),
+                );
+                continue;
+            }
+        };
         for d in collection.diagnostics() {
             if d.code == ARCHIVE_COMPILED_SKIPPED {
                 compiled = true;

@@ -51,10 +51,10 @@ fn replace_root(folder: &Path, root: &str) {
         let path = entry.unwrap().path();
         if path.is_dir() {
             replace_root(&path, root);
-        } else if let Ok(text) = std::fs::read_to_string(&path) {
-            if text.contains("@ROOT@") {
-                std::fs::write(&path, text.replace("@ROOT@", root)).unwrap();
-            }
+        } else if let Ok(text) = std::fs::read_to_string(&path)
+            && text.contains("@ROOT@")
+        {
+            std::fs::write(&path, text.replace("@ROOT@", root)).unwrap();
         }
     }
 }
