@@ -410,7 +410,14 @@ impl Analysis {
             .iter()
             .map(|a| PackageName::new(a))
             .collect();
-        for (name, required_by) in result.needed {
+        // The project's own distributions travel too, even when the project's imports resolve
+        // to its files rather than to them: their metadata is what `importlib.metadata`, the
+        // console scripts and entry points (pytest plugins) of the project read on the target.
+        let mut needed = result.needed;
+        for own in &self.own_distributions {
+            needed.entry(own.clone()).or_default();
+        }
+        for (name, required_by) in needed {
             let Some(dist) = self.env.distribution(&name) else {
                 continue; // reported by the closure as not installed
             };

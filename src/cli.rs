@@ -253,7 +253,8 @@ pub struct PackArgs {
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 
-    /// Where the archives and their manifest go.
+    /// Where the archives, wheels and their manifest go. The lock names the wheels of local
+    /// distributions in the default folder, relative to itself.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_PACK_OUT)]
     pub out: PathBuf,
 

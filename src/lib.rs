@@ -21,6 +21,7 @@ pub mod env;
 pub mod fsread;
 pub mod graph;
 pub mod index;
+pub mod local_dists;
 pub mod names;
 pub mod output;
 pub mod outputs;

@@ -11,14 +11,17 @@ use serde::Serialize;
 use crate::analysis::{self, Analysis};
 use crate::classify::Class;
 use crate::classify::closure::{REQUIREMENT_CONFLICT, REQUIREMENT_NOT_INSTALLED};
+use crate::diagnostic::Diagnostic;
 use crate::diagnostic::Severity;
 use crate::emit::conda::CondaEnvironment;
 use crate::emit::plan::{
     self, APP_ROOT, BuildPlan, Installer, LocalSource as PlanSource, PlanWarning, Step,
 };
 use crate::emit::plan_check;
-use crate::emit::pylock::{LockedFile, LockedPackage, Pylock};
+use crate::emit::pylock::{LocalArchive, LockedFile, LockedPackage, Pylock};
+use crate::emit::wheel::Wheel;
 use crate::index::{self, DEFAULT_INDEX_URL};
+use crate::local_dists::{self, LOCAL_BUILD_ON_TARGET, LocalDist, Travel};
 use crate::resolve::Target;
 use crate::sources::{self, LocalSource};
 use crate::target::conda::CondaSpec;
@@ -35,6 +38,8 @@ pub struct Outputs {
     pub conda: (PathBuf, String),
     pub plan: (PathBuf, String),
     pub sources: Vec<LocalSource>,
+    /// What making the local distributions' wheels and build steps found.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Outputs {
@@ -69,8 +74,17 @@ pub fn render(
     let folder = lock_path
         .parent()
         .map_or_else(|| analysis.project.root.clone(), Path::to_path_buf);
-    let sources = sources::local_sources(analysis);
+    let dists = local_dists::local_dists(analysis);
+    let (wheels, mut diagnostics) = local_wheels(&dists);
+    diagnostics.extend(build_diagnostics(analysis, &dists));
+    let sources = sources::local_sources(analysis, &dists);
     let mut lock = render_lock(analysis, &sources);
+    let wheel_folder = wheel_folder_from(&analysis.project.root, &folder);
+    for (dist, wheel) in &wheels {
+        lock.packages
+            .push(local_package(analysis, dist, wheel, &wheel_folder));
+    }
+    lock.packages.sort_by(|a, b| a.name.cmp(&b.name));
     let installable = lock.render_installable()?;
     let conda_env = render_conda(analysis);
     let conda_plain = conda_env.render();
@@ -111,7 +125,94 @@ pub fn render(
         conda: (folder.join(CONDA_FILE), conda),
         plan: (folder.join(PLAN_FILE), build.render()?),
         sources,
+        diagnostics,
     })
+}
+
+/// The wheel of each pure local distribution, written in memory (the lock needs its hash;
+/// `envscan pack` writes the same bytes), and what kept a wheel or a file out.
+pub fn local_wheels(dists: &[LocalDist]) -> (Vec<(&LocalDist, Wheel)>, Vec<Diagnostic>) {
+    let mut wheels = Vec::new();
+    let mut diagnostics = Vec::new();
+    for dist in dists.iter().filter(|d| d.travel == Travel::Wheel) {
+        diagnostics.extend(dist.diagnostics.iter().cloned());
+        match dist.wheel() {
+            Ok((wheel, found)) => {
+                diagnostics.extend(found);
+                wheels.push((dist, wheel));
+            }
+            Err(failed) => diagnostics.push(failed),
+        }
+    }
+    (wheels, diagnostics)
+}
+
+/// A warning for each local distribution built on the target, and for each compiled one
+/// that cannot be (it stays behind).
+fn build_diagnostics(analysis: &Analysis, dists: &[LocalDist]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for dist in dists {
+        match &dist.travel {
+            Travel::Build { .. } => out.push(
+                Diagnostic::warning(
+                    LOCAL_BUILD_ON_TARGET,
+                    format!(
+                        "{} {} has compiled parts: its source tree is copied and built on the \
+                         target with `pip install --no-deps`",
+                        dist.display_name, dist.version
+                    ),
+                )
+                .with_hint("the target needs a compiler and the build's requirements; or install it in the base image"),
+            ),
+            Travel::Stays if analysis.packages.get(&dist.name).is_some_and(|p| p.class == Class::Local) => out.push(
+                Diagnostic::warning(
+                    analysis::BINARY_LOCAL,
+                    format!(
+                        "{} {} has compiled modules in its sources and no source tree to build; it \
+                         is not moved",
+                        dist.display_name, dist.version
+                    ),
+                )
+                .with_hint("install it in the base image and pass --base-image"),
+            ),
+            Travel::Wheel | Travel::Stays => {}
+        }
+    }
+    out
+}
+
+/// Where `envscan pack` writes wheels, relative to the lock's folder: its default output
+/// folder under the project root.
+fn wheel_folder_from(project_root: &Path, lock_folder: &Path) -> String {
+    let depth = lock_folder
+        .strip_prefix(project_root)
+        .map_or(0, |rel| rel.components().count());
+    format!("{}{}", "../".repeat(depth), local_dists::PACK_DIR)
+}
+
+/// The lock entry of a local distribution's wheel.
+fn local_package(
+    analysis: &Analysis,
+    dist: &LocalDist,
+    wheel: &Wheel,
+    folder: &str,
+) -> LockedPackage {
+    LockedPackage {
+        name: dist.name.clone(),
+        version: dist.version.clone(),
+        index: String::new(),
+        requires_python: analysis
+            .env
+            .distribution(&dist.name)
+            .and_then(|d| d.requires_python.clone()),
+        sdist: None,
+        wheels: Vec::new(),
+        archive: Some(LocalArchive {
+            path: format!("{folder}/{}", wheel.file_name),
+            size: wheel.size(),
+            sha256: wheel.sha256.clone(),
+        }),
+    }
 }
 
 /// The comment line of the conda file that names its set.
@@ -500,6 +601,7 @@ fn locked_package(
         requires_python,
         sdist: sdists.into_iter().next(),
         wheels,
+        archive: None,
     }
 }
 
@@ -640,7 +742,14 @@ fn build_plan(analysis: &Analysis, sources: &[LocalSource], inputs: PlanInputs<'
                 .collect(),
         });
     }
-    for source in sources {
+    // Built first: the project's code may import them.
+    for source in sources.iter().filter(|s| s.builds) {
+        steps.push(Step::BuildLocal {
+            source: source.name.clone(),
+            destination: source.destination.clone(),
+        });
+    }
+    for source in sources.iter().filter(|s| !s.builds) {
         steps.push(Step::Unpack {
             source: source.name.clone(),
             destination: source.destination.clone(),
@@ -662,8 +771,22 @@ fn build_plan(analysis: &Analysis, sources: &[LocalSource], inputs: PlanInputs<'
         });
     }
     let mut warnings = Vec::new();
+    for source in sources.iter().filter(|s| s.builds) {
+        warnings.push(PlanWarning {
+            code: LOCAL_BUILD_ON_TARGET.as_str().into(),
+            subject: source.name.clone(),
+            message: format!(
+                "{} has compiled parts; its source tree is built on the target",
+                source.name
+            ),
+            hint: "the target needs a compiler; or install it in the base image".into(),
+        });
+    }
     for package in analysis.packages.values() {
-        if package.class == Class::BinaryLocal {
+        let built = sources
+            .iter()
+            .any(|s| s.builds && s.name == package.name.as_str());
+        if package.class == Class::BinaryLocal && !built {
             warnings.push(PlanWarning {
                 code: "binary-local-module".into(),
                 subject: package.name.to_string(),

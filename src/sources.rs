@@ -1,5 +1,6 @@
-//! Local code that travels as archives: the project's own modules, editable and path installs
-//! of pure Python, and pure-Python modules on the search path that nothing owns.
+//! Local code that travels as archives: the project's own modules, the source trees of local
+//! distributions with compiled parts (built on the target), and pure-Python modules on the
+//! search path that nothing owns.
 //!
 //! Each source is a folder plus the top-level entries (package folders, module files) to take
 //! from it, and the folder it is unpacked to in the image, which goes on `PYTHONPATH`.
@@ -7,11 +8,14 @@
 use std::path::{Path, PathBuf};
 
 use crate::analysis::Analysis;
-use crate::classify::Class;
 use crate::emit::plan::APP_ROOT;
+use crate::local_dists::{LocalDist, Travel};
 
 /// Where sources other than the project are unpacked.
 pub const VENDOR_ROOT: &str = "/opt/envscan";
+
+/// Where the source trees of local distributions built on the target are unpacked.
+pub const BUILD_ROOT: &str = "/opt/envscan/build";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalSource {
@@ -28,46 +32,30 @@ pub struct LocalSource {
     /// The folders to put on PYTHONPATH, most specific first.
     pub python_path: Vec<String>,
     pub compiled: bool,
+    /// Installed with `pip install --no-deps` after unpacking (a local distribution's source
+    /// tree), not put on PYTHONPATH.
+    pub builds: bool,
 }
 
-/// Every local source of the analysis, the project first.
-pub fn local_sources(analysis: &Analysis) -> Vec<LocalSource> {
+/// Every local source of the analysis, the project first. Local distributions travel as
+/// wheels in the lock ([`crate::local_dists`]); only those built on the target are sources
+/// here, their source tree unpacked and installed by the plan's `build_local` step.
+pub fn local_sources(analysis: &Analysis, dists: &[LocalDist]) -> Vec<LocalSource> {
     let project_root = &analysis.project.root;
     let mut sources = vec![project_source(analysis)];
-    for package in analysis.packages.values() {
-        if package.class != Class::Local {
-            continue;
-        }
-        let Some(dist) = analysis.env.distribution(&package.name) else {
+    for dist in dists {
+        let Travel::Build { tree, members } = &dist.travel else {
             continue;
         };
-        let root = package
-            .source_roots
-            .iter()
-            .find(|r| r.is_dir())
-            .cloned()
-            .unwrap_or_else(|| dist.site_packages.clone());
-        let mut members: Vec<String> = package
-            .modules
-            .iter()
-            .map(|m| m.top_level().to_string())
-            .flat_map(|top| [top.clone(), format!("{top}.py")])
-            .filter(|entry| root.join(entry).exists())
-            .collect();
-        members.sort();
-        members.dedup();
-        if members.is_empty() {
-            continue;
-        }
-        let destination = format!("{VENDOR_ROOT}/{}", package.name);
         sources.push(LocalSource {
-            name: package.name.to_string(),
-            label: label(project_root, &root, package.name.as_str()),
-            root,
-            members,
-            python_path: vec![destination.clone()],
-            destination,
-            compiled: false,
+            name: dist.name.to_string(),
+            label: label(project_root, tree, dist.name.as_str()),
+            root: tree.clone(),
+            members: members.clone(),
+            python_path: Vec::new(),
+            destination: format!("{BUILD_ROOT}/{}", dist.name),
+            compiled: true,
+            builds: true,
         });
     }
     for orphan in analysis.orphans.iter().filter(|o| !o.compiled) {
@@ -104,6 +92,7 @@ pub fn local_sources(analysis: &Analysis) -> Vec<LocalSource> {
                     destination,
                     name,
                     compiled: false,
+                    builds: false,
                 });
             }
         }
@@ -164,6 +153,7 @@ fn project_source(analysis: &Analysis) -> LocalSource {
         destination: APP_ROOT.to_string(),
         python_path,
         compiled: false,
+        builds: false,
     }
 }
 

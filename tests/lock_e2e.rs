@@ -25,12 +25,14 @@ use std::time::SystemTime;
 const OK_LINE: &str = "[LOCK OK: ENVSCAN]";
 const LOCK: &str = "pylock.envscan.toml";
 const OUTPUTS: [&str; 3] = [LOCK, "envscan.conda.yaml", "envscan.plan.json"];
-/// requests 2.32.3 and its Requires-Dist closure, and PyYAML; not localutils (local), pandas
-/// (imported only under TYPE_CHECKING) or orjson (not installed).
-const EXPECTED_PACKAGES: [&str; 6] = [
+/// requests 2.32.3 and its Requires-Dist closure, PyYAML, and localutils (local: the wheel
+/// envscan writes, by path and hash); not pandas (imported only under TYPE_CHECKING) or orjson
+/// (not installed).
+const EXPECTED_PACKAGES: [&str; 7] = [
     "certifi",
     "charset-normalizer",
     "idna",
+    "localutils",
     "pyyaml",
     "requests",
     "urllib3",
@@ -262,6 +264,8 @@ fn the_lock_passes_packaging_installs_with_uv_into_a_fresh_venv_and_the_entry_sc
     };
     let Some(case) = case() else { return };
     case.lock();
+    // The lock installs localutils from the wheel `pack` writes where the lock names it.
+    case.run("pack", &[]).assert_code(0);
     let lock_path = case.output(LOCK);
 
     // Exactly the runtime closure, each at the version installed in the venv.
@@ -269,7 +273,7 @@ fn the_lock_passes_packaging_installs_with_uv_into_a_fresh_venv_and_the_entry_sc
     let packages = locked_packages(&lock);
     let names: Vec<&str> = packages.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, EXPECTED_PACKAGES, "locked packages");
-    for absent in ["localutils", "pandas", "orjson"] {
+    for absent in ["pandas", "orjson"] {
         assert!(!names.contains(&absent), "{absent} must not be locked");
     }
     let venv_dists = installed(&case.venv.join("bin/python"));
@@ -316,8 +320,13 @@ fn the_lock_passes_packaging_installs_with_uv_into_a_fresh_venv_and_the_entry_sc
     let dry_text =
         String::from_utf8_lossy(&dry.stderr).into_owned() + &String::from_utf8_lossy(&dry.stdout);
     for (name, version) in &packages {
+        // uv names a local wheel by its file (`+ localutils @ file:///...-0.3.0-py3-...whl`).
+        let local = format!("+ {name} @ file://");
+        let from_file = dry_text
+            .lines()
+            .any(|l| l.contains(&local) && l.contains(&format!("-{version}-py3-none-any.whl")));
         assert!(
-            dry_text.contains(&format!("+ {name}=={version}")),
+            from_file || dry_text.contains(&format!("+ {name}=={version}")),
             "uv --dry-run does not plan {name}=={version}:\n{dry_text}"
         );
     }
@@ -370,6 +379,7 @@ fn pip_installs_the_lock_into_a_fresh_venv_too() {
     };
     let Some(case) = case() else { return };
     case.lock();
+    case.run("pack", &[]).assert_code(0);
     let fresh = case.dir.path().join("fresh-pip");
     support::run(
         Command::new(case.venv.join("bin/python"))
@@ -454,9 +464,12 @@ fn the_reference_runner_materialises_the_plan_and_a_changed_dependency_makes_che
     );
     // The program ran from the unpacked archives, not from the project folder.
     assert!(work.join("root/app/main.py").is_file());
-    assert!(
-        work.join("root/opt/envscan/localutils/localutils/text.py")
-            .is_file()
+    // localutils came as its wheel, with its metadata, from wherever pack put it.
+    assert_eq!(
+        installed(&work.join("venv/bin/python"))
+            .get("localutils")
+            .map(String::as_str),
+        Some("0.3.0")
     );
 
     // Change a dependency: every check now fails with a diff and writes nothing.
@@ -708,6 +721,9 @@ fn no_output_holds_a_machine_path_a_user_name_or_an_index_credential() {
     assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
     let lock = case.lock_toml();
     for package in lock["packages"].as_array().unwrap() {
+        if package.get("archive").is_some() {
+            continue; // a local wheel, by a path relative to the lock
+        }
         assert_eq!(package["index"].as_str(), Some("https://pypi.org/simple"));
     }
 

@@ -162,6 +162,9 @@ fn conda_file_has_conda_keys_the_exact_python_and_every_pypi_package_pinned() {
         .as_array()
         .unwrap()
         .iter()
+        // A local wheel (an `archive`) is the lock's alone: the conda file's pip list pins index
+        // packages.
+        .filter(|p| p.get("archive").is_none())
         .map(|p| {
             format!(
                 "{}=={}",
@@ -358,7 +361,6 @@ fn plan_matches_its_schema_and_lists_the_steps_in_build_order() {
             "create_env",
             "install_lock",
             "unpack",
-            "unpack",
             "set_env",
             "workdir",
             "entrypoint"
@@ -367,23 +369,21 @@ fn plan_matches_its_schema_and_lists_the_steps_in_build_order() {
     assert_eq!(steps[0]["file"], "envscan.conda.yaml");
     assert_eq!(steps[1]["file"], "pylock.envscan.toml");
     assert_eq!(steps[2]["source"], "project");
-    assert_eq!(steps[3]["source"], "localutils");
-    let python_path: Vec<&str> = steps[4]["variables"]["PYTHONPATH"]
+    // localutils (an editable install) is no archive on PYTHONPATH: the lock installs its wheel.
+    let python_path: Vec<&str> = steps[3]["variables"]["PYTHONPATH"]
         .as_str()
         .unwrap()
         .split(':')
         .collect();
     let project_dest = steps[2]["destination"].as_str().unwrap();
-    let localutils_dest = steps[3]["destination"].as_str().unwrap();
     // src/ layout: the project's import root is its src folder; main.py sits at the top.
     assert!(
         python_path.contains(&format!("{project_dest}/src").as_str()),
         "{python_path:?}"
     );
-    assert!(python_path.contains(&localutils_dest), "{python_path:?}");
-    assert_eq!(steps[5]["path"], project_dest);
+    assert_eq!(steps[4]["path"], project_dest);
     assert_eq!(
-        steps[6]["command"],
+        steps[5]["command"],
         serde_json::json!(["python", "main.py"])
     );
     let sources: Vec<(&str, &str)> = plan["local_sources"]
@@ -392,7 +392,7 @@ fn plan_matches_its_schema_and_lists_the_steps_in_build_order() {
         .iter()
         .map(|s| (s["name"].as_str().unwrap(), s["path"].as_str().unwrap()))
         .collect();
-    assert_eq!(sources, [("project", "."), ("localutils", "<localutils>")]);
+    assert_eq!(sources, [("project", ".")]);
     assert_eq!(plan["warnings"], serde_json::json!([]));
 }
 
@@ -572,8 +572,14 @@ fn dockerfile_follows_the_plan_and_passes_hadolint() {
         );
         adds.push(position(&|l| l == line, &line));
     }
-    assert_eq!(adds.len(), 2);
-    let python_path = plan["steps"][4]["variables"]["PYTHONPATH"]
+    assert_eq!(adds.len(), 1);
+    // The lock's local wheel is copied where the lock names it, before the install.
+    let wheel = manifest["wheels"][0]["wheel"].as_str().unwrap();
+    let copy_wheel = position(
+        &|l| l == format!("COPY archives/{wheel} /tmp/envscan/envscan-archives/{wheel}"),
+        "COPY of the local wheel",
+    );
+    let python_path = plan["steps"][3]["variables"]["PYTHONPATH"]
         .as_str()
         .unwrap();
     let env = position(
@@ -583,7 +589,7 @@ fn dockerfile_follows_the_plan_and_passes_hadolint() {
     let workdir = position(&|l| l == "WORKDIR /app", "WORKDIR");
     let entrypoint = position(&|l| l.starts_with("ENTRYPOINT "), "ENTRYPOINT");
     let order = [
-        create, copy_lock, install, adds[0], adds[1], env, workdir, entrypoint,
+        create, copy_lock, copy_wheel, install, adds[0], env, workdir, entrypoint,
     ];
     assert!(
         order.windows(2).all(|w| w[0] < w[1]),

@@ -10,6 +10,11 @@ docker, the way a container runner would in an image:
   so is a python pin other than the plan's version. The step's conda file is not read: its
   `pip:` list is for conda users, and the lock installs those packages.
 - install_lock: `uv pip install -r LOCK` into that venv (uv never downloads a Python here).
+  The lock names the wheels of local distributions by a path relative to itself; wherever
+  `envscan pack --out` put them, the lock is installed from a copy in WORK/lock with each wheel
+  (from the manifest's `wheels`, sha256 and size checked) at the path the lock gives.
+- build_local: the source tree's archive unpacked as for unpack, then
+  `uv pip install --no-deps DESTINATION` (the plan's `pip install --no-deps`) builds it here.
 - unpack: each archive, verified against the manifest's sha256 and size, extracted under
   WORK/root at its destination (an absolute destination such as /app becomes WORK/root/app),
   then each file the manifest lists for it (`files`: path, size, sha256) checked there.
@@ -36,12 +41,16 @@ import os
 import posixpath
 import subprocess
 import sys
+import shutil
 import tarfile
+import tomllib
 from pathlib import Path
 
 
 SCHEMA_VERSION = 1
-KNOWN_STEPS = {"create_env", "install_lock", "unpack", "set_env", "workdir", "entrypoint"}
+KNOWN_STEPS = {
+    "create_env", "install_lock", "unpack", "build_local", "set_env", "workdir", "entrypoint",
+}
 
 
 class RunnerError(Exception):
@@ -102,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
                 raise RunnerError(f"installer {step.get('installer')!r} is not supported (only uv)")
             if not (plan_dir / step["file"]).is_file():
                 raise RunnerError(f"the lock {plan_dir / step['file']} is missing")
-        elif step["kind"] == "unpack":
+        elif step["kind"] in ("unpack", "build_local"):
             entry = archives.get(step["source"])
             if entry is None:
                 raise RunnerError(f"the manifest has no archive for source {step['source']!r}")
@@ -113,7 +122,9 @@ def run(args: argparse.Namespace) -> int:
                 )
             verify_archive(args.manifest.parent / entry["archive"], entry)
     for source in plan.get("local_sources", []):
-        if not any(s["kind"] == "unpack" and s["source"] == source["name"] for s in steps):
+        if not any(
+            s["kind"] in ("unpack", "build_local") and s["source"] == source["name"] for s in steps
+        ):
             raise RunnerError(f"local source {source['name']!r} has no unpack step")
 
     work = args.work
@@ -139,17 +150,25 @@ def run(args: argparse.Namespace) -> int:
         elif kind == "install_lock":
             if not venv_python.exists():
                 raise RunnerError("install_lock comes before create_env")
+            lock = stage_lock(plan_dir / step["file"], manifest, args.manifest.parent, work / "lock")
             call(
                 [str(args.uv), "pip", "install", "--quiet", "--python", str(venv_python),
-                 "-r", str(plan_dir / step["file"])],
+                 "-r", str(lock)],
                 uv_env,
             )
-        elif kind == "unpack":
+        elif kind in ("unpack", "build_local"):
             entry = archives[step["source"]]
             target = under_root(root, step["destination"])
             extract(args.manifest.parent / entry["archive"], target)
             verify_files(target, entry)
             print(f"unpacked {step['source']} at {step['destination']}")
+            if kind == "build_local":
+                call(
+                    [str(args.uv), "pip", "install", "--quiet", "--no-deps", "--python",
+                     str(venv_python), str(target)],
+                    uv_env,
+                )
+                print(f"built {step['source']} from its source tree")
         elif kind == "set_env":
             for name, value in step["variables"].items():
                 if name == "PYTHONPATH":
@@ -217,6 +236,36 @@ def check_conda_dependencies(step: dict, python: str) -> None:
             "create_env needs conda packages other than python and pip, which this runner "
             f"cannot install without conda: {others}"
         )
+
+
+def stage_lock(lock: Path, manifest: dict, folder: Path, stage: Path) -> Path:
+    """The lock itself, or a copy in `stage` with the manifest's wheels where it names them."""
+    wheels = {entry["wheel"]: entry for entry in manifest.get("wheels", [])}
+    if not wheels:
+        return lock
+    try:
+        packages = tomllib.loads(lock.read_text(encoding="utf-8")).get("packages", [])
+    except (OSError, ValueError) as err:
+        raise RunnerError(f"cannot read {lock}: {err}") from err
+    stage.mkdir(parents=True)
+    for package in packages:
+        path = (package.get("archive") or {}).get("path")
+        if path is None:
+            continue
+        parts = path.split("/")
+        if path.startswith("/") or ".." in parts:
+            raise RunnerError(f"{lock.name}: archive path {path!r} leaves the lock's folder")
+        entry = wheels.get(parts[-1])
+        if entry is None:
+            raise RunnerError(f"{lock.name} names {path}, which the manifest has no wheel for")
+        source = folder / entry["wheel"]
+        verify_archive(source, entry)
+        target = stage.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    staged = stage / lock.name
+    shutil.copyfile(lock, staged)
+    return staged
 
 
 def verify_archive(path: Path, entry: dict) -> None:

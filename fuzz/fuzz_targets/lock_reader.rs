@@ -84,6 +84,7 @@ fn round_trip(lock: Lock) {
                 requires_python: p.requires_python,
                 sdist: p.sdist.map(locked_file),
                 wheels: p.wheels.into_iter().map(locked_file).collect(),
+                archive: None,
             })
             .collect(),
         tool: lock.tool,

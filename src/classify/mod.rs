@@ -4,8 +4,8 @@
 //! |---|---|
 //! | `pypi` | pinned entry in the lock and in conda.yaml `pip:` |
 //! | `conda` | conda.yaml dependency with its channel |
-//! | `local` | content-addressed archive (the project; editable, path, VCS installs of pure Python) |
-//! | `binary_local` | not moved: a warning to put it into the base image |
+//! | `local` | a wheel envscan writes, in the lock (editable, path, VCS installs of pure Python); the project: a content-addressed archive |
+//! | `binary_local` | built from its source tree on the target when the install names one; else not moved: a warning to put it into the base image |
 //! | `stdlib` | nothing |
 //! | `unresolved` | a diagnostic with every location and a likely distribution name |
 //!

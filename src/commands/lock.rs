@@ -139,6 +139,9 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
     let lock_path = lock_path(args, &analysis)?;
     let rendered = outputs::render(&analysis, &lock_path, args.base_image.as_deref())?;
     let mut diagnostics = analysis.diagnostics.clone();
+    diagnostics.extend(rendered.diagnostics.iter().cloned());
+    crate::local_dists::escalate_under_strict(&mut diagnostics, global.strict);
+    crate::diagnostic::sort(&mut diagnostics);
     if let Some(d) = existing_lock_problem(&rendered.lock.0, &analysis.project.root) {
         diagnostics.push(d);
     }
@@ -446,9 +449,15 @@ fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io
         report.lock,
         count(Class::Pypi),
         count(Class::Conda),
-        // The sources that travel as archives (the JSON's `local`), and compiled code that
-        // does not travel: distributions and orphan modules alike, as the JSON lists them.
-        report.local.len(),
+        // The sources that travel as archives (the JSON's `local`) and the local
+        // distributions that travel as wheels, and compiled code that does not travel:
+        // distributions and orphan modules alike, as the JSON lists them.
+        report
+            .local
+            .iter()
+            .filter(|l| !report.packages.iter().any(|p| p.name == l.name))
+            .count()
+            + count(Class::Local),
         count(Class::BinaryLocal)
             + report
                 .orphans
@@ -473,19 +482,26 @@ fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io
         .max()
         .unwrap_or(0);
     for package in &report.packages {
-        let by: Vec<&str> = package
-            .required_by
-            .iter()
-            .map(|r| r.name.as_str())
-            .collect();
         let why = if !package.imported_as.is_empty() {
             format!("imported as {}", package.imported_as.join(", "))
-        } else if let (true, Some(first)) = (by.is_empty(), package.plugin_of.first()) {
+        } else if let Some(first) = package
+            .plugin_of
+            .first()
+            .filter(|_| package.required_by.is_empty())
+        {
             match package.plugin_of.len() - 1 {
                 0 => first.clone(),
                 more => format!("{first} (and {more} more reasons)"),
             }
+        } else if package.required_by.is_empty() {
+            // The project's own distribution (an editable install of it), or one `add` names.
+            package.reason.to_string()
         } else {
+            let by: Vec<&str> = package
+                .required_by
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect();
             format!("required by {}", by.join(", "))
         };
         let why = match &package.installed_version {

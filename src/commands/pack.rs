@@ -18,7 +18,10 @@ use crate::ExitStatus;
 use crate::analysis::{Analysis, RunOptions};
 use crate::cli::{GlobalArgs, PackArgs};
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::emit::archive::{self, ArchiveManifest, ManifestEntry, Options, SECRET_EXCLUDED};
+use crate::emit::archive::{
+    self, ArchiveManifest, ManifestEntry, Options, SECRET_EXCLUDED, WheelEntry,
+};
+use crate::emit::atomic::OutputSet;
 use crate::output;
 use crate::pack_size::{self, ArchiveSize};
 use crate::project_files::{self, CarriedFile, SizedFile};
@@ -44,6 +47,8 @@ pub struct PackReport {
     pub excluded_large_files: Vec<SizedFile>,
     /// Files the project archive carries besides its code and package data, with why.
     pub carried: Vec<CarriedFile>,
+    /// The wheels of local distributions written, sorted; empty when `packed` is false.
+    pub wheels: Vec<WheelEntry>,
     /// Everything found, secret exclusions included, sorted.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -60,10 +65,17 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let needed: BTreeSet<&str> = analysis.scan.files.iter().map(|f| f.rel.as_str()).collect();
     // An ignore file the scan could not load already decides: nothing is packed.
     let scan_failed = diagnostics.iter().any(|d| d.code == INVALID_IGNORE_FILE);
+    let dists = crate::local_dists::local_dists(&analysis);
+    let (wheels, found) = if scan_failed {
+        (Vec::new(), Vec::new())
+    } else {
+        crate::outputs::local_wheels(&dists)
+    };
+    diagnostics.extend(found);
     let sources = if scan_failed {
         Vec::new()
     } else {
-        sources::local_sources(&analysis)
+        sources::local_sources(&analysis, &dists)
     };
     let mut collections = Vec::new();
     let mut excluded_large = Vec::new();
@@ -145,7 +157,20 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 &source.destination,
             ));
         }
-        manifest.write(&out_dir.join(MANIFEST))?;
+        // The wheels and the manifest together, all or nothing.
+        let mut set = OutputSet::new();
+        for (dist, wheel) in &wheels {
+            manifest.wheels.push(WheelEntry {
+                source: dist.name.to_string(),
+                wheel: wheel.file_name.clone(),
+                sha256: wheel.sha256.clone(),
+                size: wheel.size(),
+                file_count: wheel.files.len(),
+            });
+            set.add(out_dir.join(&wheel.file_name), wheel.bytes.clone());
+        }
+        set.add(out_dir.join(MANIFEST), manifest.to_json());
+        set.commit()?;
     }
     // Dropping what was staged removes its temporary files.
     crate::diagnostic::sort(&mut diagnostics);
@@ -159,6 +184,11 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             sizes,
             excluded_large_files: excluded_large,
             carried,
+            wheels: {
+                let mut wheels = manifest.wheels.clone();
+                wheels.sort();
+                wheels
+            },
             diagnostics: diagnostics.clone(),
         })?;
     } else {
@@ -174,6 +204,16 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 entry.size
             )?;
             writeln!(out, "  {}", entry.archive.dimmed())?;
+        }
+        for entry in &manifest.wheels {
+            writeln!(
+                out,
+                "{} {} ({} files, {} bytes)",
+                "Wheel".green().bold(),
+                entry.wheel,
+                entry.file_count,
+                entry.size
+            )?;
         }
         if !global.quiet {
             print_sizes(

@@ -15,7 +15,7 @@ use crate::commands::lock::OUTPUTS_MIXED;
 use crate::diagnostic::Diagnostic;
 use crate::emit::dockerfile;
 use crate::emit::plan::{BuildPlan, Step};
-use crate::emit::plan_check::{read_manifest, read_plan};
+use crate::emit::plan_check::{check_relative_file, read_manifest, read_plan};
 use crate::output;
 use crate::outputs::{PLAN_FILE, conda_mark, lock_marks};
 use crate::settings::Project;
@@ -46,8 +46,43 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             .collect(),
         None => BTreeMap::new(),
     };
-    write!(stdout, "{}", dockerfile::render(&plan, &archives))?;
+    let wheels = lock_wheels(&plan, &plan_path)?;
+    write!(stdout, "{}", dockerfile::render(&plan, &archives, &wheels))?;
     Ok(ExitStatus::Success)
+}
+
+/// The local wheels the plan's lock installs: each `archive` path, relative to the lock.
+fn lock_wheels(plan: &BuildPlan, plan_path: &Path) -> anyhow::Result<Vec<String>> {
+    let Some(file) = plan.steps.iter().find_map(|s| match s {
+        Step::InstallLock { file, .. } => Some(file),
+        _ => None,
+    }) else {
+        return Ok(Vec::new());
+    };
+    let lock = plan_path.parent().unwrap_or(Path::new("")).join(file);
+    let text = match crate::fsread::read_to_string_capped(&lock, crate::fsread::cap::OUTPUT) {
+        Ok(text) => text,
+        // The Dockerfile is still rendered; building it fails at the lock's COPY, as before.
+        Err(err) if err.is_not_found() => return Ok(Vec::new()),
+        Err(err) => return Err(err.into()),
+    };
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", lock.display()))?;
+    let mut wheels = Vec::new();
+    let packages = table.get("packages").and_then(toml::Value::as_array);
+    for package in packages.into_iter().flatten() {
+        let Some(path) = package
+            .get("archive")
+            .and_then(|a| a.get("path"))
+            .and_then(toml::Value::as_str)
+        else {
+            continue;
+        };
+        check_relative_file(path)
+            .map_err(|why| anyhow::anyhow!("{}: archive path: {why}", lock.display()))?;
+        wheels.push(path.to_string());
+    }
+    Ok(wheels)
 }
 
 /// The conda file and lock the plan names, beside it, when they are not from the plan's run
@@ -72,6 +107,7 @@ fn mixed_set(plan: &BuildPlan, path: &Path) -> Option<Diagnostic> {
                 }
             }
             Step::Unpack { .. }
+            | Step::BuildLocal { .. }
             | Step::SetEnv { .. }
             | Step::Workdir { .. }
             | Step::Entrypoint { .. } => {}

@@ -301,6 +301,14 @@ impl Collection {
             .collect()
     }
 
+    /// The files found, by path in the archive (sorted) with the path to read each from: what
+    /// a wheel of the same members holds (see [`crate::local_dists`]).
+    pub fn files(&self) -> impl Iterator<Item = (&str, &Path)> {
+        self.files
+            .iter()
+            .map(|(rel, entry)| (rel.as_str(), entry.path.as_path()))
+    }
+
     /// Streams the archive into a temporary file in `out_dir` (created if missing).
     pub fn stage(self, out_dir: &Path) -> Result<Staged, ArchiveError> {
         let stage_error = |source| ArchiveError::Stage {
@@ -1047,6 +1055,23 @@ fn pax_record(key: &str, value: &str) -> Vec<u8> {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ArchiveManifest {
     pub archives: Vec<ManifestEntry>,
+    /// The wheels of local distributions, which the lock installs (by path relative to it).
+    #[serde(default)]
+    pub wheels: Vec<WheelEntry>,
+}
+
+/// One local distribution's wheel in the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct WheelEntry {
+    /// The distribution's normalised name.
+    pub source: String,
+    /// File name beside the manifest: `{name}-{version}-py3-none-any.whl`.
+    pub wheel: String,
+    /// Lower-case hex sha256 of the wheel's bytes, as the lock records it.
+    pub sha256: String,
+    pub size: u64,
+    /// Number of files in it, its `.dist-info` included.
+    pub file_count: usize,
 }
 
 /// One archive in the manifest.
@@ -1102,6 +1127,8 @@ impl ArchiveManifest {
             (&a.destination, &a.archive, &a.sha256).cmp(&(&b.destination, &b.archive, &b.sha256))
         });
         sorted.archives.dedup();
+        sorted.wheels.sort();
+        sorted.wheels.dedup();
         // Serialising plain strings and integers cannot fail.
         let mut text = serde_json::to_string_pretty(&sorted).unwrap_or_default();
         text.push('\n');
@@ -1544,9 +1571,11 @@ with tarfile.open(sys.argv[1], "r:gz") as tar:
         };
         let one = ArchiveManifest {
             archives: vec![entry("bb", "src"), entry("aa", ".")],
+            ..ArchiveManifest::default()
         };
         let two = ArchiveManifest {
             archives: vec![entry("aa", "."), entry("bb", "src")],
+            ..ArchiveManifest::default()
         };
         assert_eq!(one.to_json(), two.to_json());
         let text = one.to_json();

@@ -15,12 +15,15 @@ use super::plan::{BuildPlan, Installer, Step};
 /// The test suite installs the same version.
 pub const UV_VERSION: &str = "0.13.9";
 
-/// Renders the plan; `archives` maps a local source name to its archive file name.
+/// Renders the plan; `archives` maps a local source name to its archive file name, and
+/// `wheels` are the paths, relative to the lock, at which the lock installs local wheels (each
+/// copied from `archives/` by its file name, beside the lock's copy in the image).
 ///
 /// The plan and archive names must have passed [`super::plan_check`]: names and folders are
 /// pasted as they are (the checks allow only characters that need no quoting), `ENV` values
-/// are double-quoted and the entry point is a JSON exec form.
-pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>) -> String {
+/// are double-quoted and the entry point is a JSON exec form; `wheels` must have passed
+/// [`super::plan_check::check_relative_file`].
+pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>, wheels: &[String]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -55,6 +58,10 @@ pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>) -> String {
                 file, installer, ..
             } => {
                 let _ = writeln!(out, "COPY {file} /tmp/envscan/{file}");
+                for wheel in wheels {
+                    let name = wheel.rsplit('/').next().unwrap_or(wheel);
+                    let _ = writeln!(out, "COPY archives/{name} {}", in_lock_folder(wheel));
+                }
                 let command = match installer {
                     Installer::Uv => format!(
                         "python -m pip install --no-cache-dir uv=={UV_VERSION} && python -m uv pip install --python /opt/conda/envs/{env_name}/bin/python -r /tmp/envscan/{file}"
@@ -68,9 +75,19 @@ pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>) -> String {
             Step::Unpack {
                 source,
                 destination,
+            }
+            | Step::BuildLocal {
+                source,
+                destination,
             } => match archives.get(source) {
                 Some(archive) => {
                     let _ = writeln!(out, "ADD archives/{archive} {destination}/");
+                    if matches!(step, Step::BuildLocal { .. }) {
+                        let _ = writeln!(
+                            out,
+                            "RUN python -m pip install --no-cache-dir --no-deps {destination}"
+                        );
+                    }
                 }
                 None => {
                     let _ = writeln!(
@@ -94,6 +111,19 @@ pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>) -> String {
         }
     }
     out
+}
+
+/// Where a path relative to the lock lands in the image (the lock is in `/tmp/envscan`).
+fn in_lock_folder(relative: &str) -> String {
+    let mut parts = vec!["tmp", "envscan"];
+    for part in relative.split('/') {
+        if part == ".." {
+            parts.pop();
+        } else {
+            parts.push(part);
+        }
+    }
+    format!("/{}", parts.join("/"))
 }
 
 /// A value for `ENV KEY=value`: double-quoted, with `"`, `\` and `$` escaped.
@@ -142,7 +172,7 @@ mod tests {
             local_sources: Vec::new(),
             warnings: Vec::new(),
         };
-        let text = render(&plan, &BTreeMap::new());
+        let text = render(&plan, &BTreeMap::new(), &[]);
         assert!(text.contains(
             "RUN conda create --yes --quiet --name proj --override-channels -c conda-forge -c nvidia \
              'python==3.11.7' 'cuda-version==12.4' 'pip' && conda clean --all --yes\n"
@@ -150,5 +180,17 @@ mod tests {
         assert!(!text.contains("envscan.conda.yaml"), "{text}");
         assert_eq!(text.matches("pip install").count(), 2, "{text}"); // uv itself, then the lock
         assert!(text.contains("uv pip install --python /opt/conda/envs/proj/bin/python -r /tmp/envscan/pylock.envscan.toml"));
+    }
+
+    #[test]
+    fn local_wheels_are_copied_where_the_lock_names_them() {
+        assert_eq!(
+            in_lock_folder("envscan-archives/x-1-py3-none-any.whl"),
+            "/tmp/envscan/envscan-archives/x-1-py3-none-any.whl"
+        );
+        assert_eq!(
+            in_lock_folder("../envscan-archives/x-1-py3-none-any.whl"),
+            "/tmp/envscan-archives/x-1-py3-none-any.whl"
+        );
     }
 }

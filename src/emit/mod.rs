@@ -2,7 +2,8 @@
 //!
 //! Every output is deterministic (same inputs, same bytes) and written all or nothing through
 //! [`atomic::OutputSet`]; [`archive`] packs local code into content-addressed tar.gz files.
-//! One file per output format: [`pylock`], [`conda`], [`plan`], [`dockerfile`].
+//! One file per output format: [`pylock`], [`conda`], [`plan`], [`dockerfile`]; [`wheel`]
+//! writes the pure-Python wheels of local distributions.
 
 pub mod archive;
 pub mod atomic;
@@ -12,3 +13,4 @@ pub mod plan;
 pub mod plan_check;
 pub mod pylock;
 pub mod secrets;
+pub mod wheel;

@@ -3,9 +3,10 @@
 //! Described by `schemas/build-plan.schema.json`, generated from these types. The plan names
 //! the other outputs by path relative to itself and local code by source name; `envscan pack`
 //! writes the archives and a manifest that maps each source to its archive, so the plan does
-//! not change when only the code does. `cache_key` covers what determines the environment
-//! (base image, conda file, the lock's packages) and nothing else, so a runner can reuse an
-//! image across code changes.
+//! not change when only the project's code does. `cache_key` covers what determines the
+//! environment (base image, conda file, the lock's packages, among them the wheels of local
+//! distributions by hash) and nothing else, so a runner can reuse an image across changes of
+//! the project's code, and rebuilds it when a local distribution's wheel changes.
 
 use std::collections::BTreeMap;
 
@@ -68,6 +69,10 @@ pub enum Step {
     },
     /// Unpack the archive of a local source (named in the pack manifest) at `destination`.
     Unpack { source: String, destination: String },
+    /// A local distribution with compiled parts, built on the target: unpack its source tree
+    /// (the archive of `source` in the pack manifest) at `destination`, then run
+    /// `pip install --no-deps DESTINATION` in the environment. Needs a compiler there.
+    BuildLocal { source: String, destination: String },
     /// Set environment variables.
     SetEnv { variables: BTreeMap<String, String> },
     /// The working directory of the program.

@@ -150,6 +150,10 @@ impl BuildPlan {
                 Step::Unpack {
                     source,
                     destination,
+                }
+                | Step::BuildLocal {
+                    source,
+                    destination,
                 } => {
                     field(&at("source"), check_file_name(source))?;
                     field(&at("destination"), check_image_folder(destination))?;
@@ -414,6 +418,17 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
             "{name:?} is not a plain file name: use letters, digits, `.`, `_`, `-` and `+`"
         ))
     }
+}
+
+/// A relative path of plain file names, `..` allowed (an archive path in the lock).
+pub fn check_relative_file(path: &str) -> Result<(), String> {
+    path.split('/')
+        .filter(|part| *part != "..")
+        .try_for_each(check_file_name)
+        .and_then(|()| match path.rsplit('/').next() {
+            Some("..") | None => Err(format!("{path:?} does not end in a file name")),
+            Some(_) => Ok(()),
+        })
 }
 
 /// An absolute folder in the image.

@@ -3,8 +3,11 @@
 //!
 //! One `[[packages]]` entry per needed index distribution, pinned to its installed version,
 //! with every wheel and the sdist of that version: url, exact size (uv checks it) and sha256
-//! (both installers require hashes). Local code never becomes an entry: pip refuses `directory`
-//! entries beside hashed ones, and it travels in the build plan instead.
+//! (both installers require hashes). A local distribution's wheel (written by envscan, see
+//! [`crate::local_dists`]) is an `archive = { path = ..., size, hashes }` entry, its path
+//! relative to the lock: uv 0.13.9 and pip 26.3 both install such entries, beside hashed index
+//! entries, and refuse a wrong hash. The project's own code never becomes an entry: pip
+//! refuses `directory` entries beside hashed ones, and it travels in the build plan instead.
 //!
 //! What installers must not need goes under `[tool.envscan]`, which both pip and uv accept and
 //! ignore. The text is laid out by hand (inline tables for files, as uv writes them) so that a
@@ -37,6 +40,16 @@ pub struct LockedPackage {
     pub sdist: Option<LockedFile>,
     /// Sorted by file name.
     pub wheels: Vec<LockedFile>,
+    /// A local file instead of index files (then `index`, `sdist` and `wheels` are empty).
+    pub archive: Option<LocalArchive>,
+}
+
+/// A local archive: a path relative to the lock's folder, forward slashes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalArchive {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
 /// The whole lock, ready to be rendered.
@@ -95,7 +108,18 @@ impl<T: Serialize> Pylock<T> {
             if let Some(requires_python) = &package.requires_python {
                 writeln!(out, "requires-python = {}", quote(requires_python))?;
             }
-            writeln!(out, "index = {}", quote(&package.index))?;
+            if !package.index.is_empty() {
+                writeln!(out, "index = {}", quote(&package.index))?;
+            }
+            if let Some(archive) = &package.archive {
+                writeln!(
+                    out,
+                    "archive = {{ path = {}, size = {}, hashes = {{ sha256 = {} }} }}",
+                    quote(&archive.path),
+                    archive.size,
+                    quote(&archive.sha256)
+                )?;
+            }
             if let Some(sdist) = &package.sdist {
                 writeln!(out, "sdist = {}", file_table(sdist))?;
             }
@@ -171,6 +195,7 @@ mod tests {
                     sha256: "cd".repeat(32),
                     upload_time: None,
                 }],
+                archive: None,
             }],
             tool: Tool { complete: true },
         }

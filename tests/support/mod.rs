@@ -35,6 +35,30 @@ pub fn copy_fixture(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Copies a fixture tree into a fresh temporary folder with `@ROOT@` in its text files replaced
+/// by the copy's (canonical) path: fixtures of real installs hold absolute paths. Returns the
+/// folder and the copy's path.
+pub fn copy_fixture_rooted(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap().join(name);
+    copy_tree(&fixture(name), &root);
+    replace_root(&root, root.to_str().unwrap());
+    (dir, root)
+}
+
+fn replace_root(folder: &Path, root: &str) {
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            replace_root(&path, root);
+        } else if let Ok(text) = std::fs::read_to_string(&path)
+            && text.contains("@ROOT@")
+        {
+            std::fs::write(&path, text.replace("@ROOT@", root)).unwrap();
+        }
+    }
+}
+
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -112,6 +136,22 @@ pub fn skip(reason: &str) {
     eprintln!("skipped: {reason}");
 }
 
+/// A virtualenv made with `python -m venv` at `venv`, then `pip install --quiet ARGS` in it.
+pub fn venv_with(python: &Path, venv: &Path, pip_args: &[&std::ffi::OsStr]) {
+    run(std::process::Command::new(python)
+        .args(["-m", "venv"])
+        .arg(venv));
+    run(std::process::Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(pip_args));
+}
+
 /// Runs a command and panics with its output when it fails.
 pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
     let output = cmd
@@ -177,20 +217,12 @@ pub fn run_python(test_env: &Path, script: &str, args: &[&std::ffi::OsStr]) -> S
 pub fn lock_env_at(python: &Path, root: &Path, venv: &Path) -> PathBuf {
     let localutils = root.join("localutils");
     copy_tree(&fixture("lock-localutils"), &localutils);
-    run(std::process::Command::new(python)
-        .args(["-m", "venv"])
-        .arg(venv));
-    run(std::process::Command::new(venv.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(LOCK_FIXTURE_REQUIREMENTS)
-        .arg("-e")
-        .arg(&localutils));
+    let mut args: Vec<&std::ffi::OsStr> = LOCK_FIXTURE_REQUIREMENTS
+        .iter()
+        .map(|r| r.as_ref())
+        .collect();
+    args.extend(["-e".as_ref(), localutils.as_os_str()]);
+    venv_with(python, venv, &args);
     localutils
 }
 
