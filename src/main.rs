@@ -2,6 +2,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// An allocator made for many small, short-lived allocations from several threads (the parse
+// stage's import sites and strings), as uv and ruff use.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // A full disk played by RLIMIT_FSIZE (or a quota) must be a write error naming the file,
     // which the output writer handles (nothing partial, old outputs intact), not SIGXFSZ

@@ -1,8 +1,9 @@
 //! The size preflight: what each archive costs, before anyone uploads it.
 //!
-//! `envscan pack` and `envscan lock --format json` report, per archive, its file count, the
-//! sum of its files' sizes (what it takes unpacked) and its [`LARGEST`] largest files; `pack`
-//! adds the compressed size. The limit (`--max-pack-size`, `[tool.envscan] max-pack-size`)
+//! `envscan pack` and `envscan lock --format json` report, per archive and per local
+//! distribution's wheel, its file count, the sum of its files' sizes (what it takes unpacked)
+//! and its [`LARGEST`] largest files; `pack` adds the compressed size (a wheel's is known to
+//! both, as the lock needs its hash). The limit (`--max-pack-size`, `[tool.envscan] max-pack-size`)
 //! applies to the unpacked sum, which both commands know before anything is compressed or
 //! written, so `pack` refuses before staging any archive and `lock` can warn.
 
@@ -12,6 +13,7 @@ use serde::Serialize;
 use crate::analysis::Analysis;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::emit::archive::{self, ArchiveError, Options};
+use crate::emit::wheel::Wheel;
 use crate::project_files::{self, CarriedFile, SizedFile};
 use crate::sources::LocalSource;
 
@@ -64,10 +66,30 @@ impl ArchiveSize {
     }
 }
 
+/// What a local distribution's wheel costs, by the sizes of the members envscan wrote into it
+/// (read back from its zip directory); its source is the wheel's file name.
+pub fn of_wheel(wheel: &Wheel) -> ArchiveSize {
+    let mut files = Vec::new();
+    if let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(&wheel.bytes)) {
+        for index in 0..zip.len() {
+            if let Ok(entry) = zip.by_index_raw(index)
+                && let Ok(name) = entry.name()
+            {
+                files.push((name.to_string(), entry.size()));
+            }
+        }
+    }
+    ArchiveSize::new(
+        &wheel.file_name,
+        files.iter().map(|(p, s)| (p.as_str(), *s)),
+        Some(wheel.size()),
+    )
+}
+
 /// What `envscan pack` would pack, measured without compressing or writing anything.
 #[derive(Debug, Default)]
 pub struct Preflight {
-    /// One per source, in source order (the project first).
+    /// One per source, in source order (the project first), then one per wheel.
     pub sizes: Vec<ArchiveSize>,
     pub excluded_large: Vec<SizedFile>,
     pub carried: Vec<CarriedFile>,
@@ -105,6 +127,11 @@ pub fn preflight(
                 .push(ArchiveSize::new(&source.name, files, None));
         }
     }
+    let dists = crate::local_dists::local_dists(analysis);
+    let (wheels, _) = crate::outputs::local_wheels(&dists);
+    found
+        .sizes
+        .extend(wheels.iter().map(|(_, wheel)| of_wheel(wheel)));
     if let Some(limit) = analysis.project.config.max_pack_size {
         found.diagnostics = over_limit(&found.sizes, limit, Severity::Warning);
     }

@@ -532,3 +532,42 @@ fn secrets_beside_a_local_distributions_code_stay_out_of_its_wheel() {
     assert!(excluded.contains(&"finderpkg/.env"), "{report:#}");
     assert!(excluded.contains(&"finderpkg/notes.txt"), "{report:#}");
 }
+
+#[test]
+fn pack_and_lock_json_report_each_wheels_size_file_count_and_largest_files() {
+    let Some(test_env) = support::test_env() else {
+        return;
+    };
+    let packed = Packed::new();
+    let from_pack = packed.pack();
+    let from_lock = json(&packed.lock(&[]));
+    for name in [FINDER_WHEEL, PATH_WHEEL] {
+        // Python's zipfile reads the wheel pack wrote: what the report must say of it.
+        let measured = support::run_python(
+            &test_env,
+            r#"
+import sys, zipfile
+infos = zipfile.ZipFile(sys.argv[1]).infolist()
+largest = sorted(infos, key=lambda i: (-i.file_size, i.filename))[0]
+print(len(infos), sum(i.file_size for i in infos), largest.filename)
+"#,
+            &[packed.out().join(name).as_os_str()],
+        );
+        let bytes = packed.wheel(name).len() as u64;
+        for (command, report) in [("pack", &from_pack), ("lock", &from_lock)] {
+            let size = report["sizes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["source"] == name)
+                .unwrap_or_else(|| panic!("{command}: no size for {name}: {report}"));
+            let got = format!(
+                "{} {} {}",
+                size["file_count"], size["content_size"], size["largest"][0]["path"]
+            )
+            .replace('"', "");
+            assert_eq!(got, measured.trim(), "{command}: {size}");
+            assert_eq!(size["archive_size"], bytes, "{command}: {size}");
+        }
+    }
+}

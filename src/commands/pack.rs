@@ -113,6 +113,7 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 None,
             )
         })
+        .chain(wheels.iter().map(|(_, wheel)| pack_size::of_wheel(wheel)))
         .collect();
     let limit = args.max_pack_size.or(analysis.project.config.max_pack_size);
     if let Some(limit) = limit {
@@ -148,6 +149,7 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
                 let files = archive.files().iter().map(|f| (f.path.as_str(), f.size));
                 ArchiveSize::new(&source.name, files, Some(archive.size()))
             })
+            .chain(wheels.iter().map(|(_, wheel)| pack_size::of_wheel(wheel)))
             .collect();
         for (source, archive) in staged {
             let packed = archive.publish()?;
