@@ -111,6 +111,8 @@ pub struct Analysis {
     /// Credential-free index URLs, primary first.
     pub index_urls: Vec<String>,
     pub imports: Vec<ResolvedImport>,
+    /// `[tool.envscan] ignore`: modules whose import sites the analysis leaves out.
+    pub ignored: Vec<ModuleName>,
     /// Every needed distribution.
     pub packages: BTreeMap<PackageName, Package>,
     pub orphans: Vec<OrphanModule>,
@@ -152,13 +154,13 @@ impl Analysis {
         let scan_settings = ScanSettings::resolve(&project, &project_args, &mut diagnostics)?;
         let mut scan = scan_project(&scan_settings, Vec::new());
         diagnostics.append(&mut scan.diagnostics);
+        // The sites stay in the scan (the graph's edges are numbered by them); the analysis
+        // leaves these out.
         let ignored: Vec<ModuleName> = config
             .ignore
             .iter()
             .filter_map(|m| ModuleName::new(m))
             .collect();
-        scan.imports
-            .retain(|site| !ignored.iter().any(|i| site.module.starts_with(i)));
 
         let target = target_platform(
             args.target_platform
@@ -188,7 +190,7 @@ impl Analysis {
         })?;
         diagnostics.append(&mut index_settings.diagnostics);
 
-        let imports = resolve::resolve_imports(&scan, &env);
+        let imports = resolve::resolve_imports(&scan, &env, |site| !is_ignored(&ignored, site));
         let mut analysis = Analysis {
             project,
             scan,
@@ -196,6 +198,7 @@ impl Analysis {
             target,
             index_urls: Vec::new(),
             imports,
+            ignored,
             packages: BTreeMap::new(),
             orphans: Vec::new(),
             unresolved: Vec::new(),
@@ -254,7 +257,7 @@ impl Analysis {
                                     import.module
                                 ),
                             )
-                            .with_file(runtime[0].file.clone())
+                            .with_file(&*runtime[0].file)
                             .with_line(runtime[0].line)
                             .with_hint("build it into the base image (--base-image)"),
                         );
@@ -323,7 +326,7 @@ impl Analysis {
                             }
                         };
                         self.diagnostics
-                            .push(d.with_file(site.file.clone()).at(site.line, site.column));
+                            .push(d.with_file(&*site.file).at(site.line, site.column));
                     }
                     self.unresolved.push(Unresolved {
                         module: import.module.clone(),
@@ -357,11 +360,11 @@ impl Analysis {
     /// never packed, with a warning to build them into the base image.
     fn collect_compiled_project_modules(&mut self) {
         let mut compiled: BTreeMap<ModuleName, (String, &ImportSite)> = BTreeMap::new();
-        for site in &self.scan.imports {
-            if site.context.contains(&Context::TypeChecking) {
+        for (index, site) in self.scan.imports.iter().enumerate() {
+            if site.context.contains(&Context::TypeChecking) || is_ignored(&self.ignored, site) {
                 continue;
             }
-            let Some(node) = self.scan.graph.target(site) else {
+            let Some(node) = self.scan.graph.target(index) else {
                 continue;
             };
             let crate::graph::NodeKind::Compiled { file } = &node.kind else {
@@ -379,7 +382,7 @@ impl Analysis {
                          moved"
                     ),
                 )
-                .with_file(site.file.clone())
+                .with_file(&*site.file)
                 .at(site.line, site.column)
                 .with_hint("build it into the base image (--base-image)"),
             );
@@ -804,4 +807,9 @@ fn target_platform(
         platform.cuda = Some(Cuda::parse(cuda).map_err(|e| anyhow::anyhow!("--target-cuda: {e}"))?);
     }
     Ok(platform.with_python(python.major, python.minor))
+}
+
+/// Whether `[tool.envscan] ignore` leaves the site out (it names the module or a parent).
+fn is_ignored(ignored: &[ModuleName], site: &ImportSite) -> bool {
+    ignored.iter().any(|i| site.module.starts_with(i))
 }

@@ -1,7 +1,7 @@
 //! The front half every command shares: walk the project, parse its files, build the graph.
 
 use crate::diagnostic::{self, Diagnostic};
-use crate::graph::{self, ModuleGraph};
+use crate::graph::{self, ModuleGraph, SiteIndex};
 use crate::parse::{self, FileRef, ImportSite};
 use crate::settings::ScanSettings;
 use crate::walk::{self, ExtensionFile, ImportRoot, SourceFile};
@@ -22,13 +22,19 @@ pub struct ProjectScan {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl ProjectScan {
+    /// The import site a graph edge stands for.
+    pub fn site(&self, index: SiteIndex) -> Option<&ImportSite> {
+        self.imports.get(index as usize)
+    }
+}
+
 pub fn scan_project(settings: &ScanSettings, mut diagnostics: Vec<Diagnostic>) -> ProjectScan {
     let walked = walk::walk(settings);
     diagnostics.extend(walked.diagnostics);
     let parsed = parse::parse_files(&walked.files, settings);
     diagnostics.extend(parsed.diagnostics);
-    let mut imports = parsed.imports;
-    imports.sort();
+    let imports = parsed.imports; // sorted by parse_files
     let graph = graph::build(
         &walked.files,
         &walked.extensions,

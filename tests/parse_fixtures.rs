@@ -44,7 +44,7 @@ fn scan(root: &Path, files: &[SourceFile]) -> FileImports {
 fn modules_by_file(result: &FileImports) -> BTreeMap<&str, Vec<&str>> {
     let mut map: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for site in &result.imports {
-        map.entry(site.file.as_str())
+        map.entry(&*site.file)
             .or_default()
             .push(site.module.as_str());
     }
@@ -142,8 +142,8 @@ fn every_context_and_relative_form_is_recognised_in_a_real_package() {
     let contexts: BTreeMap<&str, Vec<Context>> = result
         .imports
         .iter()
-        .filter(|s| s.file == "pkg/contexts.py")
-        .map(|s| (s.module.as_str(), s.context.iter().copied().collect()))
+        .filter(|s| &*s.file == "pkg/contexts.py")
+        .map(|s| (s.module.as_str(), s.context.iter().collect()))
         .collect();
     let expect = |module: &str, want: &[Context]| {
         assert_eq!(
@@ -171,7 +171,7 @@ fn every_context_and_relative_form_is_recognised_in_a_real_package() {
         .iter()
         .filter_map(|s| {
             Some((
-                s.file.as_str(),
+                &*s.file,
                 s.module.as_str(),
                 s.member.as_deref(),
                 s.relative.as_deref()?,

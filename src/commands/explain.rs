@@ -249,10 +249,12 @@ fn import_chains(analysis: &Analysis, module: &str) -> Vec<Vec<Link>> {
     };
     let mut chains = Vec::new();
     for edge in graph.edges_directed(target, Direction::Incoming) {
-        let site = edge.weight();
+        let Some(site) = analysis.scan.site(*edge.weight()) else {
+            continue;
+        };
         let mut chain = path_from_root(analysis, edge.source());
         chain.push(Link {
-            file: site.file.clone(),
+            file: site.file.to_string(),
             line: site.line,
             imports: module.to_string(),
         });
@@ -292,10 +294,12 @@ fn path_from_root(analysis: &Analysis, node: NodeIndex) -> Vec<Link> {
     let mut links = Vec::new();
     let mut current = root;
     while let Some(&edge) = previous.get(&current) {
-        let site = &graph[edge];
         let (_, to) = graph.edge_endpoints(edge).unwrap_or((current, current));
+        let Some(site) = analysis.scan.site(graph[edge]) else {
+            break;
+        };
         links.push(Link {
-            file: site.file.clone(),
+            file: site.file.to_string(),
             line: site.line,
             imports: graph[to].name.clone(),
         });

@@ -21,7 +21,7 @@ pub fn run(args: &GraphArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> 
         focus: args.focus.clone(),
         distribution_of: analysis.distribution_of_modules(),
     };
-    let Some(view) = render::view(&analysis.scan.graph, &options) else {
+    let Some(view) = render::view(&analysis.scan.graph, &analysis.scan.imports, &options) else {
         anyhow::bail!(
             "`{}` is neither a module nor a distribution in this project's graph",
             args.focus.as_deref().unwrap_or_default()

@@ -400,7 +400,7 @@ fn report(
                     .sites
                     .iter()
                     .map(|s| Location {
-                        file: s.file.clone(),
+                        file: s.file.to_string(),
                         line: s.line,
                     })
                     .collect(),

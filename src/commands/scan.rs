@@ -1,6 +1,6 @@
 //! `envscan scan`: every import of a project, where it is and how it is guarded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use owo_colors::OwoColorize;
@@ -19,7 +19,7 @@ use crate::settings::{Project, ScanSettings};
 
 /// `envscan scan --format json`. Described by `schemas/scan.schema.json`.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct ScanReport {
+pub struct ScanReport<'a> {
     /// The Python version whose standard library was assumed, X.Y.
     pub python_version: String,
     /// The import roots, relative to the project (`""` is the project folder).
@@ -27,20 +27,20 @@ pub struct ScanReport {
     /// How many files were parsed.
     pub files: usize,
     /// Every import site, sorted by file, line and column.
-    pub imports: Vec<ScannedImport>,
+    pub imports: Vec<ScannedImport<'a>>,
     /// The project's own modules, sorted by name.
     pub modules: Vec<LocalModule>,
     /// Imported top-level names that are neither local nor standard library.
     pub external: Vec<NameSummary>,
     /// Imported standard-library top-level names.
-    pub stdlib: Vec<String>,
-    pub diagnostics: Vec<Diagnostic>,
+    pub stdlib: Vec<&'a str>,
+    pub diagnostics: &'a [Diagnostic],
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct ScannedImport {
+pub struct ScannedImport<'a> {
     #[serde(flatten)]
-    pub site: ImportSite,
+    pub site: &'a ImportSite,
     /// What the imported name is on its own.
     pub class: ImportClass,
 }
@@ -89,28 +89,29 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         output::print_json(&report)?;
     } else {
         print_human(&report, global)?;
-        output::print_diagnostics(&report.diagnostics, global)?;
+        output::print_diagnostics(report.diagnostics, global)?;
     }
-    Ok(output::exit_status(&report.diagnostics, global))
+    Ok(output::exit_status(report.diagnostics, global))
 }
 
-pub fn report(scan: &ProjectScan, python_version: &str) -> ScanReport {
+pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a> {
     let imports: Vec<ScannedImport> = scan
         .imports
         .iter()
-        .map(|site| ScannedImport {
-            site: site.clone(),
-            class: scan.graph.class_of(site),
+        .enumerate()
+        .map(|(index, site)| ScannedImport {
+            site,
+            class: scan.graph.class_of(index),
         })
         .collect();
-    let mut external: BTreeMap<String, NameSummary> = BTreeMap::new();
-    let mut stdlib: Vec<String> = Vec::new();
+    let mut external: BTreeMap<&str, NameSummary> = BTreeMap::new();
+    let mut stdlib: BTreeSet<&str> = BTreeSet::new();
     for import in &imports {
         let top = import.site.module.top_level();
         match import.class {
             ImportClass::External => {
                 external
-                    .entry(top.to_string())
+                    .entry(top)
                     .or_insert_with(|| NameSummary {
                         name: top.to_string(),
                         count: 0,
@@ -118,12 +119,12 @@ pub fn report(scan: &ProjectScan, python_version: &str) -> ScanReport {
                     })
                     .count += 1;
             }
-            ImportClass::Stdlib => stdlib.push(top.to_string()),
+            ImportClass::Stdlib => {
+                stdlib.insert(top);
+            }
             ImportClass::Local => {}
         }
     }
-    stdlib.sort();
-    stdlib.dedup();
     let modules = scan
         .graph
         .local_modules()
@@ -144,8 +145,8 @@ pub fn report(scan: &ProjectScan, python_version: &str) -> ScanReport {
         imports,
         modules,
         external: external.into_values().collect(),
-        stdlib,
-        diagnostics: scan.diagnostics.clone(),
+        stdlib: stdlib.into_iter().collect(),
+        diagnostics: &scan.diagnostics,
     }
 }
 
@@ -189,7 +190,7 @@ fn print_human(report: &ScanReport, global: &GlobalArgs) -> std::io::Result<()> 
         writeln!(out, "\n{}", "Standard library".bold())?;
         writeln!(out, "  {}", report.stdlib.join(", "))?;
     }
-    if let Some(summary) = output::diagnostics_summary(&report.diagnostics, global) {
+    if let Some(summary) = output::diagnostics_summary(report.diagnostics, global) {
         writeln!(out, "\n{summary}")?;
     }
     Ok(())
@@ -201,6 +202,6 @@ mod tests {
 
     #[test]
     fn scan_schema_is_current() {
-        crate::schema::assert_current::<ScanReport>("scan.schema.json");
+        crate::schema::assert_current::<ScanReport<'static>>("scan.schema.json");
     }
 }

@@ -31,6 +31,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
+use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -85,16 +86,22 @@ pub enum ImportClass {
     External,
 }
 
+/// An import site, by its place in the sorted sites the graph was built from
+/// ([`crate::scan::ProjectScan::imports`]): comparing two compares the sites.
+pub type SiteIndex = u32;
+
 #[derive(Debug, Default)]
 pub struct ModuleGraph {
-    pub graph: DiGraph<Node, ImportSite>,
+    /// Each edge is one import site.
+    pub graph: DiGraph<Node, SiteIndex>,
     /// The project's nodes (modules, namespace packages, scripts, compiled modules) by name.
     by_name: BTreeMap<String, NodeIndex>,
     /// Stdlib and external nodes by name, apart: a project's `logging.py` that a script's
     /// `import sys` cannot shadow still leaves `import sys` its own `sys` node.
-    imported: BTreeMap<String, NodeIndex>,
-    /// The node each import site resolved to, decided once by [`build`].
-    targets: BTreeMap<ImportSite, NodeIndex>,
+    imported: HashMap<String, NodeIndex>,
+    /// The node each import site resolved to (by [`SiteIndex`]), decided once by [`build`];
+    /// `None` for a site of a file that is not in the graph.
+    targets: Vec<Option<NodeIndex>>,
     /// Each name that a project file or folder bears (a folder's name, a module's stem) and
     /// the first such path, in sorted order.
     project_names: BTreeMap<String, String>,
@@ -109,15 +116,15 @@ impl ModuleGraph {
             .copied()
     }
 
-    fn add_imported(&mut self, name: String, kind: NodeKind) -> NodeIndex {
-        if let Some(&index) = self.imported.get(&name) {
+    fn add_imported(&mut self, name: &str, kind: NodeKind) -> NodeIndex {
+        if let Some(&index) = self.imported.get(name) {
             return index;
         }
         let index = self.graph.add_node(Node {
-            name: name.clone(),
+            name: name.to_string(),
             kind,
         });
-        self.imported.insert(name, index);
+        self.imported.insert(name.to_string(), index);
         index
     }
 
@@ -146,14 +153,19 @@ impl ModuleGraph {
             })
     }
 
-    /// The node an import site resolved to.
-    pub fn target(&self, site: &ImportSite) -> Option<&Node> {
-        self.targets.get(site).map(|&i| &self.graph[i])
+    /// The node the import site at `index` of the sites the graph was built from resolved to.
+    pub fn target(&self, index: usize) -> Option<&Node> {
+        self.targets
+            .get(index)
+            .copied()
+            .flatten()
+            .map(|i| &self.graph[i])
     }
 
-    /// The class of the node an import site points at (external for a site not in the graph).
-    pub fn class_of(&self, site: &ImportSite) -> ImportClass {
-        match self.target(site).map(|node| &node.kind) {
+    /// The class of the node the site at `index` points at (external for a site not in the
+    /// graph).
+    pub fn class_of(&self, index: usize) -> ImportClass {
+        match self.target(index).map(|node| &node.kind) {
             Some(NodeKind::Stdlib) => ImportClass::Stdlib,
             Some(NodeKind::External) | None => ImportClass::External,
             Some(
@@ -225,10 +237,14 @@ impl Folders {
     /// The longest prefix of `parts` found under `folder`: how many parts matched, and the
     /// node of the last one that is a module (namespace folders are passed through).
     fn find(&self, folder: &str, parts: &[&str]) -> Option<(usize, NodeIndex)> {
-        let mut path = folder.to_string();
+        let mut path = String::with_capacity(folder.len() + 64);
+        path.push_str(folder);
         let mut best = None;
         for (i, part) in parts.iter().enumerate() {
-            path = join(&path, part);
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(part);
             if let Some(&(_, index)) = self.entries.get(&path) {
                 best = Some((i + 1, index));
             } else if !self.folders.contains(&path) {
@@ -249,20 +265,19 @@ impl Folders {
     /// `docs_src/.../main.py` are) and the first folder above it that is not a package
     /// (pytest's `prepend` import mode puts that `rootdir` first when it collects the file, as
     /// for click's `examples/complex/complex/commands/cmd_init.py` importing `complex.cli`).
-    fn package_fallbacks<'a>(&self, file: &'a str) -> Vec<&'a str> {
+    fn package_fallbacks<'a>(&self, file: &'a str) -> impl Iterator<Item = &'a str> {
         let folder = parent(file);
-        if !self.packages.contains(folder) {
-            return Vec::new();
-        }
-        let mut base = folder;
-        while !base.is_empty() && self.packages.contains(base) {
-            base = parent(base);
-        }
-        if base == folder || self.packages.contains(base) {
-            vec![folder]
+        let (first, second) = if self.packages.contains(folder) {
+            let mut base = folder;
+            while !base.is_empty() && self.packages.contains(base) {
+                base = parent(base);
+            }
+            let second = (base != folder && !self.packages.contains(base)).then_some(base);
+            (Some(folder), second)
         } else {
-            vec![folder, base]
-        }
+            (None, None)
+        };
+        first.into_iter().chain(second)
     }
 }
 
@@ -339,7 +354,7 @@ pub fn build(
         roots: roots.iter().map(|r| r.rel.clone()).collect(),
         ..Folders::default()
     };
-    let mut source_of_file: BTreeMap<&str, NodeIndex> = BTreeMap::new();
+    let mut source_of_file: HashMap<&str, NodeIndex> = HashMap::with_capacity(files.len());
     for file in files {
         let index = match &file.module {
             Some(module) => graph.node(module.as_str()),
@@ -407,14 +422,30 @@ pub fn build(
         }
     }
 
+    // Resolving reads the graph and the folders only, so it runs in parallel; the stdlib and
+    // external nodes are then added in site order, which keeps node indices deterministic.
+    let resolved: Vec<Option<(NodeIndex, Resolved, Option<String>)>> = imports
+        .par_iter()
+        .map(|site| {
+            let &source = source_of_file.get(&*site.file)?;
+            let (target, missing) = resolve_site(&graph, &folders, site, python);
+            Some((source, target, missing))
+        })
+        .collect();
+    graph.targets = Vec::with_capacity(imports.len());
     let mut reported: HashSet<(&str, u32, &ModuleName)> = HashSet::new();
-    for site in imports {
-        let Some(&source) = source_of_file.get(site.file.as_str()) else {
+    for (index, (site, resolved)) in imports.iter().zip(resolved).enumerate() {
+        let Some((source, target, missing)) = resolved else {
+            graph.targets.push(None);
             continue;
         };
-        let (target, missing) = resolve_site(&mut graph, &folders, site, python);
+        let target = match target {
+            Resolved::Node(node) => node,
+            Resolved::Stdlib => graph.add_imported(site.module.as_str(), NodeKind::Stdlib),
+            Resolved::External => graph.add_imported(site.module.as_str(), NodeKind::External),
+        };
         if let Some(found) = missing
-            && reported.insert((site.file.as_str(), site.statement, &site.module))
+            && reported.insert((&*site.file, site.statement, &site.module))
         {
             diagnostics.push(
                 Diagnostic::warning(
@@ -424,25 +455,34 @@ pub fn build(
                         site.module
                     ),
                 )
-                .with_file(site.file.clone())
+                .with_file(&*site.file)
                 .at(site.line, site.column),
             );
         }
-        graph.graph.add_edge(source, target, site.clone());
-        graph.targets.insert(site.clone(), target);
+        let index = SiteIndex::try_from(index).unwrap_or(SiteIndex::MAX);
+        graph.graph.add_edge(source, target, index);
+        graph.targets.push(Some(target));
     }
     graph
+}
+
+/// What an import site resolves to, before the stdlib and external nodes exist.
+enum Resolved {
+    /// A project node.
+    Node(NodeIndex),
+    Stdlib,
+    External,
 }
 
 /// Finds or adds the node an import resolves to, in the order the module documentation gives.
 /// The second value is the part that was found when the project has the top-level name but
 /// not the whole module (reported as [`LOCAL_MODULE_NOT_FOUND`]).
 fn resolve_site(
-    graph: &mut ModuleGraph,
+    graph: &ModuleGraph,
     folders: &Folders,
     site: &ImportSite,
     python: PythonVersion,
-) -> (NodeIndex, Option<String>) {
+) -> (Resolved, Option<String>) {
     let top = site.module.top_level();
     let mut parts: Vec<&str> = site.module.components().collect();
     let wanted = parts.len();
@@ -459,11 +499,11 @@ fn resolve_site(
                     format!("{found}` in `{folder}/")
                 }
             });
-            return (index, missing);
+            return (Resolved::Node(index), missing);
         }
         if graph.project_node(top).is_some() {
             if let Some(index) = graph.local_target_of(site) {
-                return (index, None);
+                return (Resolved::Node(index), None);
             }
             // The top level is ours but the submodule is not there: report the longest part
             // that exists, so the user sees which file or folder is missing.
@@ -472,27 +512,21 @@ fn resolve_site(
                 .ancestors()
                 .find_map(|m| graph.project_node(m.as_str()).map(|i| (m, i)));
             if let Some((found_name, index)) = found {
-                return (index, Some(found_name.to_string()));
+                return (Resolved::Node(index), Some(found_name.to_string()));
             }
         }
     }
     if stdlib::is_stdlib(python, &site.module) {
-        return (
-            graph.add_imported(site.module.to_string(), NodeKind::Stdlib),
-            None,
-        );
+        return (Resolved::Stdlib, None);
     }
     for folder in folders.package_fallbacks(&site.file) {
         if let Some((matched, index)) = folders.find(folder, &parts)
             && matched >= wanted
         {
-            return (index, None);
+            return (Resolved::Node(index), None);
         }
     }
-    (
-        graph.add_imported(site.module.to_string(), NodeKind::External),
-        None,
-    )
+    (Resolved::External, None)
 }
 
 #[cfg(test)]
@@ -521,11 +555,11 @@ mod tests {
         ImportSite {
             module: ModuleName::new(module).unwrap(),
             member: member.map(str::to_string),
-            file: file.to_string(),
+            file: file.into(),
             line,
             column: 1,
             cell: None,
-            context: BTreeSet::new(),
+            context: crate::parse::ContextSet::new(),
             conditions: Vec::new(),
             relative: None,
             call: None,
@@ -556,7 +590,7 @@ mod tests {
         let mut diagnostics = Vec::new();
         let graph = build(&files, &[], &root(), &imports, PY311, &mut diagnostics);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        let classes: Vec<ImportClass> = imports.iter().map(|s| graph.class_of(s)).collect();
+        let classes: Vec<ImportClass> = (0..imports.len()).map(|i| graph.class_of(i)).collect();
         use ImportClass::{External, Stdlib};
         assert_eq!(classes, [Stdlib, Stdlib, External, External]);
     }
@@ -571,18 +605,11 @@ mod tests {
         let mut b = site("app.py", 1, "pkg.missing", Some("b"));
         (a.column, b.column) = (25, 28);
         let mut diagnostics = Vec::new();
-        let graph = build(
-            &files,
-            &[],
-            &root(),
-            &[a.clone(), b.clone()],
-            PY311,
-            &mut diagnostics,
-        );
+        let graph = build(&files, &[], &root(), &[a, b], PY311, &mut diagnostics);
         assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
         assert_eq!(diagnostics[0].code, LOCAL_MODULE_NOT_FOUND);
-        assert_eq!(graph.class_of(&a), ImportClass::Local);
-        assert_eq!(graph.class_of(&b), ImportClass::Local);
+        assert_eq!(graph.class_of(0), ImportClass::Local);
+        assert_eq!(graph.class_of(1), ImportClass::Local);
     }
 
     #[test]
@@ -597,11 +624,11 @@ mod tests {
         let from_script = site("tools/train.py", 1, "helpers", None);
         let from_package = site("pkg/cli.py", 1, "sibling", None);
         let mut diagnostics = Vec::new();
-        let imports = [from_script.clone(), from_package.clone()];
+        let imports = [from_script, from_package];
         let graph = build(&files, &[], &root(), &imports, PY311, &mut diagnostics);
-        assert_eq!(graph.target(&from_script).unwrap().name, "tools.helpers");
+        assert_eq!(graph.target(0).unwrap().name, "tools.helpers");
         // Found last, beside it: nothing above provides `sibling`, so the file is run by path.
-        assert_eq!(graph.target(&from_package).unwrap().name, "pkg.sibling");
+        assert_eq!(graph.target(1).unwrap().name, "pkg.sibling");
         assert_eq!(graph.project_path_named("tools"), Some("tools/"));
     }
 
@@ -615,7 +642,7 @@ mod tests {
         }];
         let import = site("app.py", 1, "fast", None);
         let mut diagnostics = Vec::new();
-        let imports = [import.clone()];
+        let imports = [import];
         let graph = build(
             &files,
             &extensions,
@@ -625,7 +652,7 @@ mod tests {
             &mut diagnostics,
         );
         assert_eq!(
-            graph.target(&import).unwrap().kind,
+            graph.target(0).unwrap().kind,
             NodeKind::Compiled {
                 file: "fast.abi3.so".into()
             }

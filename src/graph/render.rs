@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::{ModuleGraph, NodeKind};
 use crate::names::ModuleName;
-use crate::parse::Context;
+use crate::parse::{Context, ImportSite};
 
 #[derive(Debug, Default, Clone)]
 pub struct RenderOptions {
@@ -60,7 +60,12 @@ pub struct ViewEdge {
 }
 
 /// Filters the graph. `None` when `focus` names nothing in it.
-pub fn view(graph: &ModuleGraph, options: &RenderOptions) -> Option<GraphView> {
+/// `sites` are the import sites the graph was built from (its edges are numbered by them).
+pub fn view(
+    graph: &ModuleGraph,
+    sites: &[ImportSite],
+    options: &RenderOptions,
+) -> Option<GraphView> {
     let g = &graph.graph;
     let shown = |index: NodeIndex| options.stdlib || g[index].kind != NodeKind::Stdlib;
     let mut kept: BTreeSet<NodeIndex> = g.node_indices().filter(|&i| shown(i)).collect();
@@ -121,12 +126,13 @@ pub fn view(graph: &ModuleGraph, options: &RenderOptions) -> Option<GraphView> {
             }
         })
         .collect();
-    let mut grouped: BTreeMap<(usize, usize), Vec<&crate::parse::ImportSite>> = BTreeMap::new();
+    let mut grouped: BTreeMap<(usize, usize), Vec<&ImportSite>> = BTreeMap::new();
     for edge in g.edge_references() {
         if let (Some(&from), Some(&to)) = (id_of.get(&edge.source()), id_of.get(&edge.target()))
             && from != to
+            && let Some(site) = sites.get(*edge.weight() as usize)
         {
-            grouped.entry((from, to)).or_default().push(edge.weight());
+            grouped.entry((from, to)).or_default().push(site);
         }
     }
     let edges = grouped
@@ -137,10 +143,7 @@ pub fn view(graph: &ModuleGraph, options: &RenderOptions) -> Option<GraphView> {
             let context: BTreeSet<Context> = if plain {
                 BTreeSet::new()
             } else {
-                sites
-                    .iter()
-                    .flat_map(|s| s.context.iter().copied())
-                    .collect()
+                sites.iter().flat_map(|s| s.context.iter()).collect()
             };
             ViewEdge {
                 from,

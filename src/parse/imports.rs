@@ -21,31 +21,19 @@
 //! Relative imports resolve against the file's package (PEP 328): a module `p.m` and the package
 //! `p` (its `__init__.py`) both resolve `.` to `p`.
 
-use std::collections::BTreeSet;
-
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, ExprCall, Stmt, StmtIf, StmtImport, StmtImportFrom};
 use ruff_text_size::{Ranged, TextSize};
 
-use super::Context;
 use super::dynamic::{self, Bindings, DynamicKind};
 use super::guards::{self, TypeCheckingTest};
 use super::named::{self, Qualifier};
+use super::{Context, ContextSet};
 use crate::diagnostic::{Code, Severity};
 use crate::names::ModuleName;
 
 pub const RELATIVE_IMPORT_BEYOND_TOP_LEVEL: Code = Code("relative-import-beyond-top-level");
 pub const RELATIVE_IMPORT_NO_PACKAGE: Code = Code("relative-import-no-package");
-
-const ALL_CONTEXTS: [Context; 7] = [
-    Context::Function,
-    Context::Class,
-    Context::Optional,
-    Context::TypeChecking,
-    Context::Conditional,
-    Context::Dynamic,
-    Context::MainGuard,
-];
 
 /// An import site located by byte offset; `mod.rs` turns offsets into lines and cells.
 #[derive(Debug)]
@@ -56,7 +44,7 @@ pub struct RawSite {
     /// Where the statement (or call) that names it starts: every member of one
     /// `from a import b, c` shares it.
     pub statement: TextSize,
-    pub context: BTreeSet<Context>,
+    pub context: ContextSet,
     pub conditions: Vec<String>,
     pub relative: Option<String>,
     /// For a module named in a string: the call or variable it came from.
@@ -86,7 +74,7 @@ pub struct Collector<'a> {
     qualifier: Qualifier,
     /// Argument lists already read as a call's argument, not to be read again as bare lists.
     handled_lists: Vec<TextSize>,
-    /// How many enclosing constructs give each context, indexed like [`ALL_CONTEXTS`].
+    /// How many enclosing constructs give each context, indexed like [`Context::ALL`].
     active: [u32; 7],
     conditions: Vec<String>,
     pub sites: Vec<RawSite>,
@@ -166,9 +154,8 @@ impl<'a> Collector<'a> {
         relative: Option<String>,
         dynamic: bool,
     ) {
-        let mut context: BTreeSet<Context> = ALL_CONTEXTS
-            .iter()
-            .copied()
+        let mut context: ContextSet = Context::ALL
+            .into_iter()
             .filter(|c| self.active[*c as usize] > 0)
             .collect();
         if dynamic {

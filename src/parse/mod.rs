@@ -15,6 +15,7 @@
 //! cell is known in the next), with each site and diagnostic mapped back to its cell.
 //! Output is sorted by (file, cell, line, column, module, member), whatever the thread order.
 
+mod context;
 mod decode;
 pub(crate) mod depth;
 mod dynamic;
@@ -26,6 +27,7 @@ mod notebook;
 mod run;
 mod source_map;
 
+pub use context::{Context, ContextSet};
 pub use decode::{
     BINARY_FILE, DECODE_ERROR, FILE_TOO_LARGE, NUL_BYTE, UNKNOWN_ENCODING, UNREADABLE_FILE,
 };
@@ -36,34 +38,13 @@ pub use notebook::{INVALID_NOTEBOOK, NOTEBOOK_NOT_PYTHON};
 pub use run::with_parsed_module;
 pub use run::{PARSER_PANIC, STACK_SIZE, SYNTAX_ERROR, parse_files, parse_source};
 
-use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
 use crate::names::ModuleName;
-
-/// Where an import sits. A site carries every context that encloses it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Context {
-    /// Inside a function or method body (or a lambda: it runs only when called).
-    Function,
-    /// Inside a class body.
-    Class,
-    /// Inside a `try` whose handlers catch ImportError, ModuleNotFoundError, Exception or all.
-    Optional,
-    /// Under `if TYPE_CHECKING:`.
-    TypeChecking,
-    /// Under a test of `sys.version_info`, `sys.platform`, `platform.system()` or `os.name`.
-    Conditional,
-    /// `importlib.import_module("x")` or `__import__("x")`, or a module a string names that
-    /// Python imports (`python -m x` in a subprocess, `pytest_plugins`, ...: see `named`).
-    Dynamic,
-    /// Under `if __name__ == "__main__":`.
-    MainGuard,
-}
 
 /// One imported name at one place. Ordered by (file, cell, line, column, module, member), then
 /// the remaining fields, so a sorted list reads in source order.
@@ -75,7 +56,8 @@ pub struct ImportSite {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
     /// The file, relative to the project, forward slashes.
-    pub file: String,
+    // Shared by the file's sites: one allocation per file, not per site.
+    pub file: Arc<str>,
     /// 1-based; for a notebook, the line inside its cell.
     pub line: u32,
     /// 1-based, in characters.
@@ -83,7 +65,7 @@ pub struct ImportSite {
     /// For a notebook: the 1-based index of the code cell.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<u32>,
-    pub context: BTreeSet<Context>,
+    pub context: ContextSet,
     /// The source text of the enclosing `conditional` test(s), innermost last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,

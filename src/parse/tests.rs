@@ -61,7 +61,7 @@ fn codes(result: &FileImports) -> Vec<&'static str> {
 }
 
 fn contexts(result: &FileImports, module: &str) -> Vec<Context> {
-    find(result, module).context.iter().copied().collect()
+    find(result, module).context.iter().collect()
 }
 
 #[test]
@@ -315,7 +315,7 @@ fn version_and_platform_tests_make_both_branches_conditional_with_their_text() {
     );
     let tomli = find(&result, "tomli");
     assert_eq!(
-        tomli.context.iter().copied().collect::<Vec<_>>(),
+        tomli.context.iter().collect::<Vec<_>>(),
         [Context::Conditional]
     );
     assert_eq!(tomli.conditions, ["sys.version_info >= (3, 11)"]);
@@ -575,7 +575,7 @@ fn output_order_does_not_depend_on_input_order() {
     let backward = parse_files(&files, &settings);
     assert_eq!(forward.imports, backward.imports);
     assert_eq!(forward.diagnostics, backward.diagnostics);
-    assert_eq!(forward.imports[0].file, "f00.py");
+    assert_eq!(&*forward.imports[0].file, "f00.py");
     assert_eq!(forward.imports[0].module.as_str(), "z0");
 }
 

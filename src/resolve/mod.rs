@@ -43,8 +43,12 @@ pub struct ResolvedImport {
     pub sites: Vec<ImportSite>,
 }
 
-/// Resolves every external import of the scan. Sorted by module name.
-pub fn resolve_imports(scan: &ProjectScan, env: &Environment) -> Vec<ResolvedImport> {
+/// Resolves every external import of the scan that `keep` accepts. Sorted by module name.
+pub fn resolve_imports(
+    scan: &ProjectScan,
+    env: &Environment,
+    keep: impl Fn(&ImportSite) -> bool,
+) -> Vec<ResolvedImport> {
     let paths: Vec<PathBuf> = env
         .search_paths
         .iter()
@@ -58,8 +62,8 @@ pub fn resolve_imports(scan: &ProjectScan, env: &Environment) -> Vec<ResolvedImp
         .collect();
     let mut finder = Finder::new(paths, editable);
     let mut by_module: BTreeMap<ModuleName, ResolvedImport> = BTreeMap::new();
-    for site in &scan.imports {
-        if scan.graph.class_of(site) != ImportClass::External {
+    for (index, site) in scan.imports.iter().enumerate() {
+        if scan.graph.class_of(index) != ImportClass::External || !keep(site) {
             continue;
         }
         let (module, location) = locate(&mut finder, site);
