@@ -22,9 +22,19 @@ use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
 enum FuzzStep {
-    CreateEnv { file: String, name: String },
-    InstallLock { file: String, uv: bool },
+    CreateEnv {
+        file: String,
+        name: String,
+        channels: Vec<String>,
+        dependencies: Vec<String>,
+    },
+    InstallLock {
+        file: String,
+        uv: bool,
+        indexes: Vec<String>,
+    },
     Unpack { source: String, destination: String },
+    BuildLocal { source: String, destination: String },
     SetEnv { variables: BTreeMap<String, String> },
     Workdir { path: String },
     Entrypoint { command: Vec<String> },
@@ -37,17 +47,40 @@ struct FuzzPlan {
     cache_key: String,
     steps: Vec<FuzzStep>,
     archives: BTreeMap<String, String>,
+    /// Local wheels the lock names (paths relative to the lock).
+    wheels: Vec<String>,
 }
 
-fn plan_of(f: FuzzPlan) -> (BuildPlan, BTreeMap<String, String>) {
+/// A plan, the archive names of its manifest and the local wheels of its lock.
+type Rendered = (BuildPlan, BTreeMap<String, String>, Vec<String>);
+
+fn plan_of(f: FuzzPlan) -> Rendered {
     let steps = f
         .steps
         .into_iter()
         .map(|s| match s {
-            FuzzStep::CreateEnv { file, name } => Step::CreateEnv { file, name },
-            FuzzStep::InstallLock { file, uv } => Step::InstallLock {
+            FuzzStep::CreateEnv {
+                file,
+                name,
+                channels,
+                dependencies,
+            } => Step::CreateEnv {
+                file,
+                name,
+                channels,
+                dependencies,
+            },
+            FuzzStep::InstallLock { file, uv, indexes } => Step::InstallLock {
                 file,
                 installer: if uv { Installer::Uv } else { Installer::Pip },
+                indexes,
+            },
+            FuzzStep::BuildLocal {
+                source,
+                destination,
+            } => Step::BuildLocal {
+                source,
+                destination,
             },
             FuzzStep::Unpack {
                 source,
@@ -71,17 +104,23 @@ fn plan_of(f: FuzzPlan) -> (BuildPlan, BTreeMap<String, String>) {
         local_sources: Vec::<LocalSource>::new(),
         warnings: Vec::new(),
     };
-    (plan, f.archives)
+    (plan, f.archives, f.wheels)
 }
 
 /// Lines the plan asks for: the header comment, FROM, then per step.
-fn expected_lines(plan: &BuildPlan) -> usize {
+fn expected_lines(
+    plan: &BuildPlan,
+    archives: &BTreeMap<String, String>,
+    wheels: &[String],
+) -> usize {
     2 + plan
         .steps
         .iter()
         .map(|step| match step {
-            Step::CreateEnv { .. } => 3,
-            Step::InstallLock { .. } => 2,
+            Step::CreateEnv { .. } => 2,
+            Step::InstallLock { .. } => 2 + wheels.len(),
+            // The archive, then the build; a comment alone when the manifest lacks it.
+            Step::BuildLocal { source, .. } => 1 + usize::from(archives.contains_key(source)),
             Step::SetEnv { variables } => variables.len(),
             Step::Unpack { .. } | Step::Workdir { .. } | Step::Entrypoint { .. } => 1,
         })
@@ -92,23 +131,23 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, bytes)) = data.split_first() else {
         return;
     };
-    let (plan, archives) = if mode % 2 == 1 {
+    let (plan, archives, wheels) = if mode % 2 == 1 {
         let Ok(f) = FuzzPlan::arbitrary_take_rest(Unstructured::new(bytes)) else {
             return;
         };
-        let (plan, archives) = plan_of(f);
+        let (plan, archives, wheels) = plan_of(f);
         // Through the plan file, as `envscan plan` reads it.
         let Ok(text) = plan.render() else { return };
         let Ok(read) = serde_json::from_str::<BuildPlan>(&text) else {
             return;
         };
         assert_eq!(read, plan, "plan JSON round trip");
-        (read, archives)
+        (read, archives, wheels)
     } else {
         let Ok(plan) = serde_json::from_slice::<BuildPlan>(bytes) else {
             return;
         };
-        (plan, BTreeMap::new())
+        (plan, BTreeMap::new(), Vec::new())
     };
     // `envscan plan` renders only a plan that passes its checks (`emit::plan_check`): the
     // property is that no plan passing them breaks out of an instruction.
@@ -116,13 +155,17 @@ fuzz_target!(|data: &[u8]| {
         || archives
             .values()
             .any(|a| plan_check::check_file_name(a).is_err())
+        || wheels
+            .iter()
+            .any(|w| plan_check::check_relative_file(w).is_err())
     {
         return;
     }
-    let rendered = dockerfile::render(&plan, &archives);
-    if let Some(problem) = dockerfile_breakout(&rendered, expected_lines(&plan)) {
+    let rendered = dockerfile::render(&plan, &archives, &wheels);
+    if let Some(problem) = dockerfile_breakout(&rendered, expected_lines(&plan, &archives, &wheels))
+    {
         panic!(
-            "{problem}\n--- plan: {plan:?}\n--- archives: {archives:?}\n--- rendered:\n{rendered}"
+            "{problem}\n--- plan: {plan:?}\n--- archives: {archives:?}\n--- wheels: {wheels:?}\n--- rendered:\n{rendered}"
         );
     }
 });

@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
             site.module.as_str()
         );
         assert!(site.line >= 1 && site.column >= 1, "0 position in {site:?}");
-        assert_eq!(site.file, rel);
+        assert_eq!(&*site.file, rel);
         assert_eq!(site.cell.is_some(), notebook, "cell number in {site:?}");
     }
     assert!(result.imports.is_sorted(), "import sites out of order");
