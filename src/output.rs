@@ -23,6 +23,72 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// [`print_json`] of a value whose top-level field `key` holds `items`, passed apart (the
+/// field itself left empty): the items, hundreds of thousands for a large scan, are rendered
+/// in parallel, each exactly as `to_writer_pretty` writes it at that depth, and spliced in.
+/// The bytes are those of [`print_json`] on the whole value.
+pub fn print_json_with_list<T: Serialize, I: Serialize + Sync>(
+    value: &T,
+    key: &str,
+    items: &[I],
+) -> anyhow::Result<()> {
+    let mut stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    write_json_with_list(&mut stdout, value, key, items)?;
+    writeln!(stdout)?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn write_json_with_list<T: Serialize, I: Serialize + Sync>(
+    out: &mut impl Write,
+    value: &T,
+    key: &str,
+    items: &[I],
+) -> anyhow::Result<()> {
+    use rayon::prelude::*;
+    let outer = serde_json::to_vec_pretty(value)?;
+    // The empty list of a top-level key: in pretty JSON a newline inside a string is escaped,
+    // so this sequence occurs nowhere else.
+    let marker = format!("\n  {}: []", serde_json::to_string(key)?);
+    let Some(at) = outer
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())
+    else {
+        anyhow::bail!("internal error: no empty top-level `{key}` list to fill");
+    };
+    if items.is_empty() {
+        out.write_all(&outer)?;
+        return Ok(());
+    }
+    let chunks: Vec<Vec<u8>> = items
+        .par_chunks(2048)
+        .map(|chunk| {
+            let mut buf = Vec::new();
+            for (i, item) in chunk.iter().enumerate() {
+                buf.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+                for byte in serde_json::to_vec_pretty(item)? {
+                    buf.push(byte);
+                    if byte == b'\n' {
+                        buf.extend_from_slice(b"    ");
+                    }
+                }
+            }
+            Ok(buf)
+        })
+        .collect::<Result<_, serde_json::Error>>()?;
+    let open = at + marker.len() - 1; // the `]` of `[]`
+    out.write_all(&outer[..open])?;
+    for (i, chunk) in chunks.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(chunk)?;
+    }
+    out.write_all(b"\n  ")?;
+    out.write_all(&outer[open..])?;
+    Ok(())
+}
+
 /// Whether a report command prints JSON (`--format json`) or text; `dot` and `mermaid` are
 /// for `envscan graph` only.
 pub fn wants_json(global: &GlobalArgs) -> anyhow::Result<bool> {
@@ -136,5 +202,57 @@ pub fn exit_status(diagnostics: &[Diagnostic], global: &GlobalArgs) -> crate::Ex
         crate::ExitStatus::Failure
     } else {
         crate::ExitStatus::Success
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Item {
+        name: String,
+        tags: Vec<String>,
+        nested: std::collections::BTreeMap<String, Vec<u32>>,
+    }
+
+    #[derive(Serialize)]
+    struct Report<'a> {
+        before: Vec<&'a str>,
+        items: &'a [Item],
+        after: &'a str,
+    }
+
+    /// Spliced output equals serde_json's own for empty, short and chunk-spanning lists,
+    /// with keys and strings that look like the marker.
+    #[test]
+    fn a_spliced_list_writes_the_bytes_serde_json_writes() {
+        for count in [0, 1, 2, 2047, 2048, 2049, 5000] {
+            let items: Vec<Item> = (0..count)
+                .map(|i| Item {
+                    name: format!("n{i} \"items\": []\n  \"items\": []"),
+                    tags: (0..i % 3).map(|t| format!("t{t}")).collect(),
+                    nested: (0..i % 2).map(|k| (format!("k{k}"), vec![1, 2])).collect(),
+                })
+                .collect();
+            let before = ["\n  \"items\": []", "x"];
+            let whole = Report {
+                before: before.to_vec(),
+                items: &items,
+                after: "end",
+            };
+            let want = serde_json::to_vec_pretty(&whole).unwrap();
+            let empty = Report {
+                items: &[],
+                ..whole
+            };
+            let mut got = Vec::new();
+            write_json_with_list(&mut got, &empty, "items", &items).unwrap();
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap(),
+                "{count} items"
+            );
+        }
     }
 }

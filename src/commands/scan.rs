@@ -84,9 +84,10 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     }
     let settings = ScanSettings::resolve(&project, &project_args, &mut diagnostics)?;
     let scan = scan_project(&settings, diagnostics);
-    let report = report(&scan, &settings.python_version.to_string());
+    let mut report = report(&scan, &settings.python_version.to_string());
     if json {
-        output::print_json(&report)?;
+        let imports = std::mem::take(&mut report.imports);
+        output::print_json_with_list(&report, "imports", &imports)?;
     } else {
         print_human(&report, global)?;
         output::print_diagnostics(report.diagnostics, global)?;
@@ -128,6 +129,7 @@ pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a>
     let modules = scan
         .graph
         .local_modules()
+        .into_iter()
         .map(|node| LocalModule {
             name: node.name.clone(),
             file: match &node.kind {

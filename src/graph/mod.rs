@@ -28,7 +28,9 @@
 //! before a `.py` file, and so does the graph. Once a name is decided it is never looked up as
 //! another kind: `import http` then `from http.cookies import SimpleCookie` are both stdlib.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
@@ -95,7 +97,8 @@ pub struct ModuleGraph {
     /// Each edge is one import site.
     pub graph: DiGraph<Node, SiteIndex>,
     /// The project's nodes (modules, namespace packages, scripts, compiled modules) by name.
-    by_name: BTreeMap<String, NodeIndex>,
+    /// A hash map: every import site looks names up here.
+    by_name: HashMap<String, NodeIndex>,
     /// Stdlib and external nodes by name, apart: a project's `logging.py` that a script's
     /// `import sys` cannot shadow still leaves `import sys` its own `sys` node.
     imported: HashMap<String, NodeIndex>,
@@ -141,8 +144,9 @@ impl ModuleGraph {
     }
 
     /// Local modules (namespace packages and compiled modules too), sorted by name.
-    pub fn local_modules(&self) -> impl Iterator<Item = &Node> {
-        self.by_name
+    pub fn local_modules(&self) -> Vec<&Node> {
+        let mut nodes: Vec<&Node> = self
+            .by_name
             .values()
             .map(|&i| &self.graph[i])
             .filter(|node| {
@@ -151,6 +155,9 @@ impl ModuleGraph {
                     NodeKind::Local { .. } | NodeKind::Namespace | NodeKind::Compiled { .. }
                 )
             })
+            .collect();
+        nodes.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        nodes
     }
 
     /// The node the import site at `index` of the sites the graph was built from resolved to.
@@ -338,23 +345,31 @@ pub fn build(
         }
     }
     // Parents of local modules that are not modules themselves are namespace packages.
-    let namespaces: BTreeSet<ModuleName> = local
-        .keys()
-        .flat_map(|m| m.ancestors().skip(1).collect::<Vec<_>>())
-        .filter(|m| !local.contains_key(m))
-        .collect();
+    let modules: HashSet<&str> = local.keys().map(ModuleName::as_str).collect();
+    let mut namespaces: BTreeSet<&str> = BTreeSet::new();
+    for module in &modules {
+        for (dot, _) in module.match_indices('.') {
+            let parent = &module[..dot];
+            if !modules.contains(parent) {
+                namespaces.insert(parent);
+            }
+        }
+    }
+    let namespaces: Vec<String> = namespaces.into_iter().map(str::to_string).collect();
+    drop(modules);
     for (module, (_, kind)) in local {
         graph.add(module.to_string(), kind);
     }
     for namespace in namespaces {
-        graph.add(namespace.to_string(), NodeKind::Namespace);
+        graph.add(namespace, NodeKind::Namespace);
     }
 
     let mut folders = Folders {
         roots: roots.iter().map(|r| r.rel.clone()).collect(),
         ..Folders::default()
     };
-    let mut source_of_file: HashMap<&str, NodeIndex> = HashMap::with_capacity(files.len());
+    let mut source_of_file: HashMap<&str, NodeIndex> =
+        HashMap::with_capacity_and_hasher(files.len(), Default::default());
     for file in files {
         let index = match &file.module {
             Some(module) => graph.node(module.as_str()),
@@ -397,28 +412,32 @@ pub fn build(
         .iter()
         .map(|f| (f.rel.as_str(), f.kind == crate::walk::SourceKind::Python))
         .chain(extensions.iter().map(|e| (e.rel.as_str(), true)));
+    // Names are allocated only when first seen: most files share their folders.
     for (rel, importable) in all_rels {
-        let mut folder = String::new();
-        let mut components = rel.split('/').peekable();
-        while let Some(component) = components.next() {
-            if components.peek().is_none() {
-                let stem = component
-                    .strip_suffix(".py")
-                    .or_else(|| crate::resolve::finder::extension_stem(component));
-                if let Some(stem) = stem.filter(|s| importable && *s != "__init__") {
-                    graph
-                        .project_names
-                        .entry(stem.to_string())
-                        .or_insert_with(|| rel.to_string());
-                }
-                break;
+        let mut start = 0;
+        for (slash, _) in rel.match_indices('/') {
+            let folder = &rel[..slash];
+            let component = &rel[start..slash];
+            start = slash + 1;
+            if !folders.folders.contains(folder) {
+                folders.folders.insert(folder.to_string());
             }
-            folder = join(&folder, component);
-            folders.folders.insert(folder.clone());
+            if !graph.project_names.contains_key(component) {
+                graph
+                    .project_names
+                    .insert(component.to_string(), format!("{folder}/"));
+            }
+        }
+        let name = &rel[start..];
+        let stem = name
+            .strip_suffix(".py")
+            .or_else(|| crate::resolve::finder::extension_stem(name));
+        if let Some(stem) = stem.filter(|s| importable && *s != "__init__")
+            && !graph.project_names.contains_key(stem)
+        {
             graph
                 .project_names
-                .entry(component.to_string())
-                .or_insert_with(|| format!("{folder}/"));
+                .insert(stem.to_string(), rel.to_string());
         }
     }
 
@@ -433,7 +452,7 @@ pub fn build(
         })
         .collect();
     graph.targets = Vec::with_capacity(imports.len());
-    let mut reported: HashSet<(&str, u32, &ModuleName)> = HashSet::new();
+    let mut reported: HashSet<(&str, u32, &ModuleName)> = HashSet::default();
     for (index, (site, resolved)) in imports.iter().zip(resolved).enumerate() {
         let Some((source, target, missing)) = resolved else {
             graph.targets.push(None);

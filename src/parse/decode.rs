@@ -45,19 +45,21 @@ pub fn read_source(path: &Path, rel: &str, max_size: u64) -> Result<Vec<u8>, Dia
     let unreadable = |err: std::io::Error| {
         Diagnostic::error(UNREADABLE_FILE, format!("cannot read {rel}: {err}")).with_file(rel)
     };
-    let metadata = fs_err::metadata(path).map_err(unreadable)?;
-    if !metadata.is_file() {
-        return Err(
+    // Opened without blocking (a FIFO swapped in since the walk), then checked on the handle:
+    // one path lookup per file, not two.
+    let (file, len) = crate::fsread::open_regular(path).map_err(|err| match err {
+        crate::fsread::ReadError::NotRegular { .. } => {
             Diagnostic::error(UNREADABLE_FILE, format!("{rel} is not a regular file"))
-                .with_file(rel),
-        );
-    }
+                .with_file(rel)
+        }
+        crate::fsread::ReadError::Io { source, .. } => unreadable(source),
+        other => unreadable(std::io::Error::other(other.to_string())),
+    })?;
     let limit = max_size.min(PARSER_LIMIT - 1);
-    if metadata.len() > limit {
-        return Err(too_large(rel, metadata.len(), limit));
+    if len > limit {
+        return Err(too_large(rel, len, limit));
     }
-    let file = fs_err::File::open(path).map_err(unreadable)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;

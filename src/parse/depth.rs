@@ -69,6 +69,12 @@ impl TooDeep {
 
 /// Blanks every logical line of `text` that nests deeper than `limit`.
 pub fn guard(text: &str, limit: u32) -> (Cow<'_, str>, Vec<TooDeep>) {
+    // Every unit the estimate counts is a byte of its own (a bracket, an operator, a keyword,
+    // the line that opened an indentation level), so no line of a text this short can exceed
+    // the limit: most files need no lexing at all.
+    if text.len() <= limit as usize {
+        return (Cow::Borrowed(text), Vec::new());
+    }
     let ranges = too_deep_lines(text.as_bytes(), limit);
     if ranges.is_empty() {
         return (Cow::Borrowed(text), Vec::new());
@@ -376,6 +382,39 @@ mod tests {
             .map(|r| r.2)
             .max()
             .unwrap_or(0)
+    }
+
+    /// The short-text fast path in [`guard`] rests on this: no line's estimate exceeds the
+    /// length of the text. Checked on dense random texts of brackets, operators, keywords,
+    /// strings and indentation (tabs widen a level by up to 8 columns with one byte).
+    #[test]
+    fn no_estimate_exceeds_the_length_of_the_text() {
+        const PIECES: &[&str] = &[
+            "(", "[", "{", ")", "]", "}", "+", "-", ".", ",", ";", "not ", "lambda ", "await ",
+            " if ", " else ", " and ", "in ", "is ", "x", "1", "'", "\"", "f'{", "}'", "\n",
+            "\n\t", "\n ", "\n\t\t", "\n\t ", "#", "\\\n", "@", "**", "~",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        for _ in 0..3000 {
+            let len = 1 + next() % 200;
+            let text: String = (0..len).map(|_| PIECES[next() % PIECES.len()]).collect();
+            let deepest = depth_of(&text);
+            assert!(
+                deepest as usize <= text.len(),
+                "{deepest} > {} for {text:?}",
+                text.len()
+            );
+        }
+        // Deepest per byte: one level per bracket, and one per line of growing indentation.
+        assert_eq!(depth_of(&"[".repeat(100)), 100);
+        let stairs: String = (1..50).map(|n| format!("{}x\n", "\t".repeat(n))).collect();
+        assert!(depth_of(&stairs) as usize <= stairs.len());
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! im`, `from builtins import __import__`). A name that is not a string literal is the warning
 //! `dynamic-import-not-literal`; `fromlist` is not read.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
 use ruff_python_ast::{Expr, ExprCall, Stmt};
@@ -54,7 +54,7 @@ impl Default for Bindings {
         let set = |names: &[&str]| names.iter().map(|n| (*n).to_string()).collect();
         Self {
             importlib: set(&["importlib"]),
-            import_module: HashSet::new(),
+            import_module: HashSet::default(),
             builtins: set(&["builtins"]),
             dunder_import: set(&["__import__"]),
             typing: set(&["typing", "typing_extensions"]),
@@ -62,7 +62,7 @@ impl Default for Bindings {
             sys: set(&["sys"]),
             os: set(&["os"]),
             platform: set(&["platform"]),
-            platform_values: HashSet::new(),
+            platform_values: HashSet::default(),
         }
     }
 }

@@ -19,7 +19,7 @@
 //! so are literals that cannot be a relative path (empty, absolute, a URL, a line break, a
 //! backslash, longer than [`MAX_LITERAL`]).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, Number, Operator, Stmt};

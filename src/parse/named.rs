@@ -40,7 +40,7 @@
 //! would do this scope by scope, but it needs a full binding pass that this crate does not run;
 //! a file-wide map is enough for names this specific.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::{Ranged, TextSize};
@@ -154,7 +154,7 @@ pub struct Qualifier {
 
 impl Qualifier {
     pub fn collect(body: &[Stmt]) -> Self {
-        let mut names = HashMap::new();
+        let mut names = HashMap::default();
         each_import_binding(body, |bound| {
             let (bound, qualified) = match bound {
                 Bound::Module { bound, module } => (bound, module.to_string()),

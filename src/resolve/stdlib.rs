@@ -112,7 +112,7 @@ const FROZEN_SINCE_311: &[&str] = &["ntpath", "runpy"];
 
 /// Whether `top` is compiled into the interpreter, so that no file on the path shadows it.
 pub fn is_builtin_module(top: &str) -> bool {
-    BUILTIN_MODULES.contains(&top)
+    BUILTIN_MODULES.binary_search(&top).is_ok()
 }
 
 /// Whether CPython `python` loads its own `top` whatever files the program's folder or the
@@ -120,8 +120,8 @@ pub fn is_builtin_module(top: &str) -> bool {
 pub fn is_never_shadowed(python: PythonVersion, top: &str) -> bool {
     is_builtin_module(top)
         || (python.major == 3
-            && (IMPORTED_AT_STARTUP.contains(&top)
-                || (python.minor >= 11 && FROZEN_SINCE_311.contains(&top))))
+            && (IMPORTED_AT_STARTUP.binary_search(&top).is_ok()
+                || (python.minor >= 11 && FROZEN_SINCE_311.binary_search(&top).is_ok())))
 }
 
 #[cfg(test)]
@@ -132,6 +132,14 @@ mod tests {
         major: 3,
         minor: 11,
     };
+
+    /// The lists are searched by bisection (every import site asks).
+    #[test]
+    fn the_never_shadowed_lists_are_sorted() {
+        for list in [BUILTIN_MODULES, IMPORTED_AT_STARTUP, FROZEN_SINCE_311] {
+            assert!(list.is_sorted(), "{list:?}");
+        }
+    }
 
     fn stdlib(name: &str) -> bool {
         is_stdlib(PY311, &ModuleName::new(name).unwrap())

@@ -39,6 +39,9 @@ struct FolderRules {
     gitignore: Option<Gitignore>,
 }
 
+/// The rules of the folders above a path, innermost first.
+type RulesAbove = Arc<[Arc<FolderRules>]>;
+
 /// Loads ignore files on demand (once per folder) and answers whether a path is ignored.
 pub(crate) struct IgnoreFiles {
     /// Paths in diagnostics are relative to this folder.
@@ -46,6 +49,9 @@ pub(crate) struct IgnoreFiles {
     ceiling: PathBuf,
     exclude: Option<Gitignore>,
     folders: Mutex<HashMap<PathBuf, Arc<FolderRules>>>,
+    /// The rules of the last folder asked about, innermost first: a walk asks about every
+    /// entry of one folder in a row.
+    last: Mutex<Option<(PathBuf, RulesAbove)>>,
     failures: Mutex<Vec<Diagnostic>>,
 }
 
@@ -66,6 +72,7 @@ impl IgnoreFiles {
             ceiling,
             exclude: None,
             folders: Mutex::new(HashMap::new()),
+            last: Mutex::new(None),
             failures: Mutex::new(Vec::new()),
         };
         let exclude = repository.and_then(|top| {
@@ -81,12 +88,7 @@ impl IgnoreFiles {
     /// Whether `path` (a file, or a folder when `is_dir`) is ignored. Paths not under the
     /// ceiling are never ignored.
     pub(crate) fn is_ignored(&self, path: &Path, is_dir: bool) -> bool {
-        let folders: Vec<Arc<FolderRules>> = path
-            .ancestors()
-            .skip(1)
-            .take_while(|folder| folder.starts_with(&self.ceiling))
-            .map(|folder| self.folder(folder))
-            .collect();
+        let folders = self.rules_above(path);
         let decide = |pick: fn(&FolderRules) -> Option<&Gitignore>| {
             folders
                 .iter()
@@ -103,6 +105,25 @@ impl IgnoreFiles {
                     .filter(|m| !m.is_none())
             });
         matches!(decided, Some(Match::Ignore(_)))
+    }
+
+    /// The rules of every folder above `path` up to the ceiling, innermost first.
+    fn rules_above(&self, path: &Path) -> RulesAbove {
+        let parent = path.parent().unwrap_or(path);
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((folder, rules)) = last.as_ref()
+            && folder.as_os_str() == parent.as_os_str()
+        {
+            return Arc::clone(rules);
+        }
+        let rules: RulesAbove = path
+            .ancestors()
+            .skip(1)
+            .take_while(|folder| folder.starts_with(&self.ceiling))
+            .map(|folder| self.folder(folder))
+            .collect();
+        *last = Some((parent.to_path_buf(), Arc::clone(&rules)));
+        rules
     }
 
     /// The ignore files that failed to load so far, sorted, each once.

@@ -258,6 +258,14 @@ fn distinct(
                 .match_indices('/')
                 .any(|(slash, _)| links.contains(&rel[..slash]))
     };
+    if links.is_empty() {
+        // No link was followed: every rel is its own file.
+        files.sort_by(|a, b| a.1.cmp(&b.1));
+        return files
+            .into_iter()
+            .map(|(path, rel, kind, _)| (path, rel, kind))
+            .collect();
+    }
     let mut keyed: Vec<(bool, PathBuf, String, SourceKind)> = files
         .drain(..)
         .map(|(path, rel, kind, is_symlink)| (through_link(&rel, is_symlink), path, rel, kind))
