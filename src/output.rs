@@ -60,29 +60,33 @@ fn write_json_with_list<T: Serialize, I: Serialize + Sync>(
         out.write_all(&outer)?;
         return Ok(());
     }
-    let chunks: Vec<Vec<u8>> = items
-        .par_chunks(2048)
-        .map(|chunk| {
-            let mut buf = Vec::new();
-            for (i, item) in chunk.iter().enumerate() {
-                buf.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-                for byte in serde_json::to_vec_pretty(item)? {
-                    buf.push(byte);
-                    if byte == b'\n' {
-                        buf.extend_from_slice(b"    ");
-                    }
+    let render = |chunk: &[I]| {
+        let mut buf = Vec::new();
+        for item in chunk {
+            buf.extend_from_slice(b",\n    ");
+            for byte in serde_json::to_vec_pretty(item)? {
+                buf.push(byte);
+                if byte == b'\n' {
+                    buf.extend_from_slice(b"    ");
                 }
             }
-            Ok(buf)
-        })
-        .collect::<Result<_, serde_json::Error>>()?;
+        }
+        Ok(buf)
+    };
     let open = at + marker.len() - 1; // the `]` of `[]`
     out.write_all(&outer[..open])?;
-    for (i, chunk) in chunks.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
+    // In batches, so that only one batch of text is held at a time.
+    let mut first = true;
+    for batch in items.chunks(16 * 1024) {
+        let chunks: Vec<Vec<u8>> = batch
+            .par_chunks(1024)
+            .map(render)
+            .collect::<Result<_, serde_json::Error>>()?;
+        for chunk in &chunks {
+            // Every item starts with `,`: all but the very first keep it.
+            let skip = usize::from(std::mem::take(&mut first));
+            out.write_all(&chunk[skip..])?;
         }
-        out.write_all(chunk)?;
     }
     out.write_all(b"\n  ")?;
     out.write_all(&outer[open..])?;
@@ -227,7 +231,7 @@ mod tests {
     /// with keys and strings that look like the marker.
     #[test]
     fn a_spliced_list_writes_the_bytes_serde_json_writes() {
-        for count in [0, 1, 2, 2047, 2048, 2049, 5000] {
+        for count in [0, 1, 2, 1023, 1024, 1025, 16 * 1024, 16 * 1024 + 1, 40_000] {
             let items: Vec<Item> = (0..count)
                 .map(|i| Item {
                     name: format!("n{i} \"items\": []\n  \"items\": []"),

@@ -37,7 +37,12 @@ pub fn parse_files(files: &[SourceFile], settings: &ScanSettings) -> FileImports
     let task = |file: &SourceFile| {
         guarded(file, || {
             match decode::read_source(&file.path, &file.rel, max_size) {
-                Ok(bytes) => parse_bytes(file, &bytes),
+                Ok(bytes) => {
+                    let mut result = parse_bytes(file, &bytes);
+                    // Held until every file is parsed: no growth slack in the meantime.
+                    result.imports.shrink_to_fit();
+                    result
+                }
                 Err(diagnostic) => FileImports {
                     diagnostics: vec![diagnostic],
                     ..FileImports::default()
