@@ -38,6 +38,8 @@ pub struct Outputs {
     pub conda: (PathBuf, String),
     pub plan: (PathBuf, String),
     pub sources: Vec<LocalSource>,
+    /// The sizes of the local distributions' wheels, for the size preflight.
+    pub wheel_sizes: Vec<crate::pack_size::ArchiveSize>,
     /// What making the local distributions' wheels and build steps found.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -125,6 +127,10 @@ pub fn render(
         conda: (folder.join(CONDA_FILE), conda),
         plan: (folder.join(PLAN_FILE), build.render()?),
         sources,
+        wheel_sizes: wheels
+            .iter()
+            .map(|(_, wheel)| crate::pack_size::of_wheel(wheel))
+            .collect(),
         diagnostics,
     })
 }

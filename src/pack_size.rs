@@ -98,10 +98,11 @@ pub struct Preflight {
 }
 
 /// Measures the archives of `sources` as `pack` would select them, its default output folder
-/// (`out`, relative to the project) left out.
+/// (`out`, relative to the project) left out, with the local wheels' `wheel_sizes`.
 pub fn preflight(
     analysis: &Analysis,
     sources: &[LocalSource],
+    wheel_sizes: &[ArchiveSize],
     out: &std::path::Path,
 ) -> Result<Preflight, ArchiveError> {
     let options = Options {
@@ -127,11 +128,7 @@ pub fn preflight(
                 .push(ArchiveSize::new(&source.name, files, None));
         }
     }
-    let dists = crate::local_dists::local_dists(analysis);
-    let (wheels, _) = crate::outputs::local_wheels(&dists);
-    found
-        .sizes
-        .extend(wheels.iter().map(|(_, wheel)| of_wheel(wheel)));
+    found.sizes.extend_from_slice(wheel_sizes);
     if let Some(limit) = analysis.project.config.max_pack_size {
         found.diagnostics = over_limit(&found.sizes, limit, Severity::Warning);
     }

@@ -475,17 +475,7 @@ fn the_reference_runner_materialises_the_plan_and_a_changed_dependency_makes_che
     // Change a dependency: every check now fails with a diff and writes nothing.
     let old = installed(&python)["idna"].clone();
     let new = if old == "3.7" { "3.6" } else { "3.7" };
-    support::run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .arg(format!("idna=={new}")),
-    );
+    support::pip_install(&python, &[std::ffi::OsStr::new(&format!("idna=={new}"))]);
     let before = case.snapshot();
     let entries = case.project_entries();
     for (subcommand, args) in [

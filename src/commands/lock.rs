@@ -181,6 +181,7 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
         let found = pack_size::preflight(
             &analysis,
             &rendered.sources,
+            &rendered.wheel_sizes,
             Path::new(crate::cli::DEFAULT_PACK_OUT),
         )?;
         report.sizes = found.sizes;

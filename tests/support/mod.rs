@@ -141,7 +141,12 @@ pub fn venv_with(python: &Path, venv: &Path, pip_args: &[&std::ffi::OsStr]) {
     run(std::process::Command::new(python)
         .args(["-m", "venv"])
         .arg(venv));
-    run(std::process::Command::new(venv.join("bin/python"))
+    pip_install(&venv.join("bin/python"), pip_args);
+}
+
+/// `pip install --quiet ARGS` into the environment of `python`.
+pub fn pip_install(python: &Path, args: &[&std::ffi::OsStr]) {
+    run(std::process::Command::new(python)
         .args([
             "-m",
             "pip",
@@ -149,7 +154,7 @@ pub fn venv_with(python: &Path, venv: &Path, pip_args: &[&std::ffi::OsStr]) {
             "--quiet",
             "--disable-pip-version-check",
         ])
-        .args(pip_args));
+        .args(args));
 }
 
 /// Runs a command and panics with its output when it fails.
