@@ -181,7 +181,7 @@ impl Analysis {
                 .or_else(|| sources.default_index().map(|i| i.url.to_string())),
             config.extra_index_url.clone(),
             args.offline,
-            args.cache_dir.clone(),
+            args.project.cache_dir.clone(),
         )
         .map(|mut s| {
             s.progress = options.progress;

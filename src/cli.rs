@@ -163,6 +163,16 @@ pub struct ProjectArgs {
     /// Skip source files larger than this many bytes.
     #[arg(long, value_name = "BYTES")]
     pub max_file_size: Option<u64>,
+
+    /// Where index responses and the parse and environment caches are kept (default:
+    /// ENVSCAN_CACHE_DIR, else $XDG_CACHE_HOME/envscan).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Parse every file and read every distribution afresh: neither read nor write the parse
+    /// and environment caches (the index cache is still used; `--offline` relies on it).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -197,10 +207,6 @@ pub struct AnalysisArgs {
     /// Open no network connection: verify from the cache only.
     #[arg(long)]
     pub offline: bool,
-
-    /// Where index responses are cached (default: $XDG_CACHE_HOME/envscan).
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
 
     /// The platform the environment is rebuilt on, such as `linux-x86_64` (the default,
     /// glibc 2.28), `linux-x86_64-glibc2.17`, `linux-aarch64-musl1.2`, `macos-arm64-14`,

@@ -12,6 +12,7 @@
 //! usage errors and failures of envscan itself end a run early.
 
 pub mod analysis;
+pub mod cache;
 pub mod classify;
 pub mod cli;
 pub mod commands;

@@ -1,5 +1,6 @@
 //! The front half every command shares: walk the project, parse its files, build the graph.
 
+use crate::cache::parse::ParseCache;
 use crate::diagnostic::{self, Diagnostic};
 use crate::graph::{self, ModuleGraph, SiteIndex};
 use crate::parse::{self, FileRef, ImportSite};
@@ -32,7 +33,14 @@ impl ProjectScan {
 pub fn scan_project(settings: &ScanSettings, mut diagnostics: Vec<Diagnostic>) -> ProjectScan {
     let walked = walk::walk(settings);
     diagnostics.extend(walked.diagnostics);
-    let parsed = parse::parse_files(&walked.files, settings);
+    let cache = settings
+        .cache_dir
+        .as_deref()
+        .map(|dir| ParseCache::open(dir, &settings.root, settings.max_file_size));
+    let parsed = parse::parse_files_cached(&walked.files, settings, cache.as_ref());
+    if let Some(cache) = cache {
+        cache.save();
+    }
     diagnostics.extend(parsed.diagnostics);
     let imports = parsed.imports; // sorted by parse_files
     let graph = graph::build(

@@ -455,6 +455,8 @@ pub struct ScanSettings {
     pub roots: Vec<PathBuf>,
     pub python_version: PythonVersion,
     pub max_file_size: u64,
+    /// Where the parse and environment caches live; `None` under `--no-cache`.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl ScanSettings {
@@ -492,6 +494,11 @@ impl ScanSettings {
                 .max_file_size
                 .or(config.max_file_size)
                 .unwrap_or(DEFAULT_MAX_FILE_SIZE),
+            cache_dir: (!args.no_cache).then(|| {
+                args.cache_dir
+                    .clone()
+                    .unwrap_or_else(crate::index::default_cache_dir)
+            }),
         })
     }
 }

@@ -36,6 +36,7 @@ fn scan(root: &Path, files: &[SourceFile]) -> FileImports {
         roots: Vec::new(),
         python_version: DEFAULT_PYTHON_VERSION,
         max_file_size: DEFAULT_MAX_FILE_SIZE,
+        cache_dir: None,
     };
     parse_files(files, &settings)
 }

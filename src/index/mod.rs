@@ -49,7 +49,7 @@ use crate::diagnostic::Code;
 
 pub use client::{IndexClient, Route};
 pub use filename::{DistFilename, SDIST_EXTENSIONS, parse_dist_filename};
-pub use settings::{Backoff, DEFAULT_INDEX_URL, IndexSettings};
+pub use settings::{Backoff, DEFAULT_INDEX_URL, IndexSettings, default_cache_dir};
 pub use tags::WheelTags;
 
 /// An index could not be reached, or answered with an error status after every retry.

@@ -171,6 +171,26 @@ impl Environment for ProcessEnvironment {
     }
 }
 
+/// The cache folder when `--cache-dir` does not name one: `ENVSCAN_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/envscan`, else `~/.cache/envscan`, else one in the temporary folder.
+/// The index cache and the parse and environment caches (`crate::cache`) share it.
+pub fn default_cache_dir() -> PathBuf {
+    default_cache_dir_in(&ProcessEnvironment)
+}
+
+fn default_cache_dir_in(env: &dyn Environment) -> PathBuf {
+    env.var("ENVSCAN_CACHE_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            env.var("XDG_CACHE_HOME")
+                .filter(|v| !v.is_empty())
+                .map(|x| Path::new(&x).join("envscan"))
+        })
+        .or_else(|| env.home().map(|h| h.join(".cache").join("envscan")))
+        .unwrap_or_else(|| std::env::temp_dir().join("envscan-cache"))
+}
+
 impl IndexSettings {
     /// Settings with defaults for everything but the indexes and the cache folder.
     pub fn new(index_url: Url, extra_index_urls: Vec<Url>, cache_dir: PathBuf) -> Self {
@@ -314,19 +334,7 @@ impl IndexSettings {
             }
         }
 
-        let cache_dir = cache_dir
-            .or_else(|| {
-                env.var("ENVSCAN_CACHE_DIR")
-                    .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
-            })
-            .or_else(|| {
-                env.var("XDG_CACHE_HOME")
-                    .filter(|v| !v.is_empty())
-                    .map(|x| Path::new(&x).join("envscan"))
-            })
-            .or_else(|| home.as_ref().map(|h| h.join(".cache").join("envscan")))
-            .unwrap_or_else(|| std::env::temp_dir().join("envscan-cache"));
+        let cache_dir = cache_dir.unwrap_or_else(|| default_cache_dir_in(env));
 
         let netrc = env
             .var("NETRC")

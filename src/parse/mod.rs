@@ -36,15 +36,37 @@ pub use dynamic::{DYNAMIC_IMPORT_INVALID, DYNAMIC_IMPORT_NOT_LITERAL};
 pub use imports::{RELATIVE_IMPORT_BEYOND_TOP_LEVEL, RELATIVE_IMPORT_NO_PACKAGE};
 pub use notebook::{INVALID_NOTEBOOK, NOTEBOOK_NOT_PYTHON};
 pub use run::with_parsed_module;
-pub use run::{PARSER_PANIC, STACK_SIZE, SYNTAX_ERROR, parse_files, parse_source};
+pub use run::{
+    PARSER_PANIC, STACK_SIZE, SYNTAX_ERROR, parse_files, parse_files_cached, parse_source,
+};
 
 use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::names::ModuleName;
+
+/// Every code the parse stage gives a diagnostic. The parse cache reads codes back through
+/// this list (an entry with any other code is parsed again), so a new code belongs here.
+pub const CODES: [Code; 15] = [
+    BINARY_FILE,
+    DECODE_ERROR,
+    DYNAMIC_IMPORT_INVALID,
+    DYNAMIC_IMPORT_NOT_LITERAL,
+    FILE_TOO_LARGE,
+    INVALID_NOTEBOOK,
+    NESTING_TOO_DEEP,
+    NOTEBOOK_NOT_PYTHON,
+    NUL_BYTE,
+    PARSER_PANIC,
+    RELATIVE_IMPORT_BEYOND_TOP_LEVEL,
+    RELATIVE_IMPORT_NO_PACKAGE,
+    SYNTAX_ERROR,
+    UNKNOWN_ENCODING,
+    UNREADABLE_FILE,
+];
 
 /// One imported name at one place. Ordered by (file, cell, line, column, module, member), then
 /// the remaining fields, so a sorted list reads in source order.

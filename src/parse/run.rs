@@ -16,6 +16,7 @@ use super::depth::{self, MAX_NESTING};
 use super::imports::{Collector, Origin};
 use super::source_map::{Location, SourceMap};
 use super::{FileImports, FileRef, ImportSite, decode, file_refs, notebook};
+use crate::cache::parse::ParseCache;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::settings::ScanSettings;
 use crate::walk::{SourceFile, SourceKind};
@@ -33,12 +34,27 @@ pub const STACK_SIZE: usize = 128 * 1024 * 1024;
 /// Parses every file (in parallel, on large-stack threads) and returns the imports and
 /// diagnostics of all of them, sorted.
 pub fn parse_files(files: &[SourceFile], settings: &ScanSettings) -> FileImports {
+    parse_files_cached(files, settings, None)
+}
+
+/// [`parse_files`], taking each file's result from `cache` when its entry matches the bytes
+/// read, and keeping every new result there.
+pub fn parse_files_cached(
+    files: &[SourceFile],
+    settings: &ScanSettings,
+    cache: Option<&ParseCache>,
+) -> FileImports {
     let max_size = settings.max_file_size;
     let task = |file: &SourceFile| {
         guarded(file, || {
             match decode::read_source(&file.path, &file.rel, max_size) {
                 Ok(bytes) => {
-                    let mut result = parse_bytes(file, &bytes);
+                    let mut result = match cache {
+                        Some(cache) => {
+                            cache.get_or_parse(file, &bytes, || parse_bytes(file, &bytes))
+                        }
+                        None => parse_bytes(file, &bytes),
+                    };
                     // Held until every file is parsed: no growth slack in the meantime.
                     result.imports.shrink_to_fit();
                     result

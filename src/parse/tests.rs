@@ -489,6 +489,7 @@ fn settings(root: &std::path::Path, max_file_size: u64) -> ScanSettings {
         roots: Vec::new(),
         python_version: DEFAULT_PYTHON_VERSION,
         max_file_size,
+        cache_dir: None,
     }
 }
 

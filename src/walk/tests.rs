@@ -28,6 +28,7 @@ fn settings(root: &Path) -> ScanSettings {
         roots: Vec::new(),
         python_version: DEFAULT_PYTHON_VERSION,
         max_file_size: DEFAULT_MAX_FILE_SIZE,
+        cache_dir: None,
     }
 }
 

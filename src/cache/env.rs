@@ -1,0 +1,1 @@
+//! The environment cache (see the parent module).

@@ -1,0 +1,208 @@
+//! The incremental caches that make an unchanged project nearly free to check (issue 9):
+//! [`parse`] keeps each source file's parse result, [`env`] each metadata folder's reading.
+//!
+//! Both live under the cache dir the index cache uses (`--cache-dir`, `ENVSCAN_CACHE_DIR`,
+//! `$XDG_CACHE_HOME/envscan`, `~/.cache/envscan`), one file per project or environment, named
+//! by a hash of the folder it is for: `{cache_dir}/{kind}/{16 hex}.bin`.
+//!
+//! A file is `MAGIC`, the sha256 of the rest, then the rest: a [`Header`] and the entries, both
+//! in postcard (a compact, non-self-describing serde format with a stable wire format). The
+//! header names the kind, the envscan build that wrote it and the settings that decide its
+//! contents; the entries are dedicated record types (`records`), never the pipeline's own
+//! types, whose `skip_serializing_if` attributes only self-describing formats read back.
+//!
+//! Nothing in a cache file is trusted beyond its own key. A file that is absent, short, of
+//! another magic, whose checksum does not match (truncated, corrupt), whose header is another
+//! build's, kind's or setting's (foreign), or whose entries do not decode is ignored: the run
+//! goes on as if there were no cache and rewrites it. Each entry is then checked against the
+//! file it stands for before it is used. Files are written to a temporary file in the same
+//! folder and renamed over the old one, so a reader sees a whole file, old or new (no fsync:
+//! a cache lost in a crash costs one cold run, and a torn one fails its checksum). A cache
+//! that cannot be read or written costs time, never a result: its errors are swallowed here.
+
+pub mod env;
+pub mod parse;
+mod records;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::UNIX_EPOCH;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The first bytes of every cache file; the last byte is the container format's version.
+const MAGIC: &[u8; 8] = b"envscan\x01";
+
+/// What a cache file was written by and for; the whole of it must match for it to be read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Header {
+    kind: String,
+    build: String,
+    key: String,
+}
+
+/// One cache file: where it is and the header it must carry.
+#[derive(Clone, Debug)]
+pub struct Store {
+    path: PathBuf,
+    header: Header,
+}
+
+impl Store {
+    /// The file of `kind` for `subject` (a canonical project or prefix path) under
+    /// `cache_dir`, whose contents depend on `key` (the settings that change them).
+    pub fn new(cache_dir: &Path, kind: &str, subject: &Path, key: String) -> Self {
+        let digest = Sha256::digest(subject.as_os_str().as_encoded_bytes());
+        let name = format!("{}.bin", &hex::encode(digest)[..16]);
+        Store {
+            path: cache_dir.join(kind).join(name),
+            header: Header {
+                kind: kind.to_string(),
+                build: build_id().to_string(),
+                key,
+            },
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The entries, or `None` when the file is absent, unreadable, damaged or foreign.
+    pub fn load<T: DeserializeOwned>(&self) -> Option<T> {
+        let bytes = fs_err::read(&self.path).ok()?;
+        self.decode(&bytes)
+    }
+
+    fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Option<T> {
+        let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+        let (sum, body) = rest.split_at_checked(32)?;
+        if Sha256::digest(body).as_slice() != sum {
+            return None;
+        }
+        let (header, entries) = postcard::take_from_bytes::<Header>(body).ok()?;
+        if header != self.header {
+            return None;
+        }
+        let (value, tail) = postcard::take_from_bytes::<T>(entries).ok()?;
+        tail.is_empty().then_some(value)
+    }
+
+    /// Writes the entries atomically; a failure leaves the old file (or none) in place.
+    pub fn store<T: Serialize>(&self, entries: &T) {
+        let _ = self.try_store(entries);
+    }
+
+    fn encode<T: Serialize>(&self, entries: &T) -> Option<Vec<u8>> {
+        let mut body = postcard::to_stdvec(&self.header).ok()?;
+        body.extend(postcard::to_stdvec(entries).ok()?);
+        let mut bytes = Vec::with_capacity(MAGIC.len() + 32 + body.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&Sha256::digest(&body));
+        bytes.extend_from_slice(&body);
+        Some(bytes)
+    }
+
+    fn try_store<T: Serialize>(&self, entries: &T) -> std::io::Result<()> {
+        let bytes = self
+            .encode(entries)
+            .ok_or_else(|| std::io::Error::other("cache entries do not encode"))?;
+        let folder = self.path.parent().unwrap_or(Path::new("."));
+        fs_err::create_dir_all(folder)?;
+        let mut temp = tempfile::Builder::new()
+            .prefix(".envscan-")
+            .suffix(".tmp")
+            .tempfile_in(folder)?;
+        temp.write_all(&bytes)?;
+        temp.persist(&self.path).map_err(|err| err.error)?;
+        Ok(())
+    }
+}
+
+/// A file's size and modification time, the cheap half of every entry's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub size: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub mtime: u128,
+}
+
+impl Stamp {
+    /// `None` when the path cannot be read or has no usable time: it is then never cached.
+    pub fn of(path: &Path) -> Option<Self> {
+        Self::from_metadata(&fs_err::metadata(path).ok()?)
+    }
+
+    /// Like [`Stamp::of`] but for the path itself when it is a symlink.
+    pub fn of_link(path: &Path) -> Option<Self> {
+        Self::from_metadata(&fs_err::symlink_metadata(path).ok()?)
+    }
+
+    fn from_metadata(metadata: &std::fs::Metadata) -> Option<Self> {
+        let mtime = metadata.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+        Some(Stamp {
+            size: metadata.len(),
+            mtime: mtime.as_nanos(),
+        })
+    }
+}
+
+/// The sha256 of some bytes.
+pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// The envscan build: its version, commit, and the size and time of its own executable, so
+/// that a rebuilt binary (a developer's, with the same commit) never reads an older build's
+/// entries.
+fn build_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Stamp::of(&exe))
+            .map_or_else(
+                || "unknown".to_string(),
+                |s| format!("{}-{}", s.size, s.mtime),
+            );
+        format!(
+            "{} {} {exe}",
+            env!("CARGO_PKG_VERSION"),
+            env!("ENVSCAN_GIT_COMMIT")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &Path, key: &str) -> Store {
+        Store::new(dir, "test-v1", Path::new("/project"), key.to_string())
+    }
+
+    #[test]
+    fn entries_read_back_only_under_the_same_header_and_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = store(dir.path(), "a");
+        let entries = vec![("x".to_string(), 7u32)];
+        a.store(&entries);
+        assert_eq!(a.load::<Vec<(String, u32)>>(), Some(entries));
+        assert_eq!(store(dir.path(), "b").load::<Vec<(String, u32)>>(), None);
+        let mut bytes = fs_err::read(a.path()).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert_eq!(a.decode::<Vec<(String, u32)>>(&bytes), None, "corrupt");
+        let good = fs_err::read(a.path()).unwrap();
+        for cut in 0..good.len() {
+            assert_eq!(
+                a.decode::<Vec<(String, u32)>>(&good[..cut]),
+                None,
+                "cut {cut}"
+            );
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The parse stage's cache, as ruff's is: per source file, its [`FileImports`], keyed by the
+//! file's path (relative to the project), size, modification time and the sha256 of its bytes,
+//! and by what the walk said about it (kind, module name, package or not: relative imports
+//! resolve against them). The file's header carries envscan's build and the parse settings
+//! (the size limit and the nesting guard). One cache file per project:
+//! `{cache_dir}/parse-v2/{hash of the project folder}.bin` (v1 was w9's JSON).
+//!
+//! The bytes are read and hashed in the parallel stage anyway (the parser needs them), so
+//! a hit costs a read, a hash and a copy out of the record. A file whose entry does not match
+//! in every part of its key is parsed again: the content hash makes a stale entry unusable
+//! even when size and time were preserved (a `git checkout` can do that). The cache is
+//! written only when an entry was added or dropped: a warm run writes nothing. Results that
+//! did not come from parsing bytes (a file that does not read, a parser panic) are never kept.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::records::FileRecord;
+use super::{Stamp, Store, content_hash};
+use crate::parse::{FileImports, MAX_NESTING};
+use crate::walk::{SourceFile, SourceKind};
+
+const KIND: &str = "parse-v2";
+
+/// One file's entry.
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    rel: String,
+    stamp: Stamp,
+    sha256: [u8; 32],
+    notebook: bool,
+    module: Option<String>,
+    is_package: bool,
+    result: FileRecord,
+}
+
+impl Entry {
+    fn key_matches(&self, file: &SourceFile, stamp: Stamp, sha256: &[u8; 32]) -> bool {
+        self.stamp == stamp
+            && self.sha256 == *sha256
+            && self.notebook == is_notebook(file.kind)
+            && self.module.as_deref() == file.module.as_ref().map(|m| m.as_str())
+            && self.is_package == file.is_package
+    }
+}
+
+fn is_notebook(kind: SourceKind) -> bool {
+    match kind {
+        SourceKind::Python => false,
+        SourceKind::Notebook => true,
+    }
+}
+
+pub struct ParseCache {
+    store: Store,
+    /// Entries as read, by relative path.
+    old: FxHashMap<String, Entry>,
+    /// Relative paths whose old entry was used this run.
+    hits: Mutex<Vec<String>>,
+    /// Entries made this run.
+    fresh: Mutex<Vec<Entry>>,
+}
+
+impl ParseCache {
+    /// The cache of the project in `root` (canonical), for files read with `max_file_size`.
+    pub fn open(cache_dir: &Path, root: &Path, max_file_size: u64) -> Self {
+        let key = format!("max-file-size={max_file_size} max-nesting={MAX_NESTING}");
+        let store = Store::new(cache_dir, KIND, root, key);
+        let old = store
+            .load::<Vec<Entry>>()
+            .map(|entries| entries.into_iter().map(|e| (e.rel.clone(), e)).collect())
+            .unwrap_or_default();
+        ParseCache {
+            store,
+            old,
+            hits: Mutex::new(Vec::new()),
+            fresh: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The imports of `file`, whose bytes are `bytes`: its entry's when every part of the key
+    /// matches, else what `parse` returns, which is then kept for the next run.
+    pub fn get_or_parse(
+        &self,
+        file: &SourceFile,
+        bytes: &[u8],
+        parse: impl FnOnce() -> FileImports,
+    ) -> FileImports {
+        let Some(stamp) = Stamp::of(&file.path) else {
+            return parse();
+        };
+        let sha256 = content_hash(bytes);
+        if let Some(entry) = self.old.get(&file.rel)
+            && entry.key_matches(file, stamp, &sha256)
+            && let Some(result) = entry.result.to_imports(&file.rel)
+        {
+            if let Ok(mut hits) = self.hits.lock() {
+                hits.push(file.rel.clone());
+            }
+            return result;
+        }
+        let result = parse();
+        let entry = Entry {
+            rel: file.rel.clone(),
+            stamp,
+            sha256,
+            notebook: is_notebook(file.kind),
+            module: file.module.as_ref().map(|m| m.as_str().to_string()),
+            is_package: file.is_package,
+            result: FileRecord::new(&result),
+        };
+        if let Ok(mut fresh) = self.fresh.lock() {
+            fresh.push(entry);
+        }
+        result
+    }
+
+    /// Writes the cache when an entry was added or dropped; entries of files this run did not
+    /// see (removed, renamed, now unreadable) are dropped.
+    pub fn save(self) {
+        let hits = self.hits.into_inner().unwrap_or_default();
+        let fresh = self.fresh.into_inner().unwrap_or_default();
+        if fresh.is_empty() && hits.len() == self.old.len() {
+            return;
+        }
+        let mut old = self.old;
+        let mut entries: Vec<Entry> = hits.iter().filter_map(|rel| old.remove(rel)).collect();
+        entries.extend(fresh);
+        entries.sort_by(|a, b| a.rel.cmp(&b.rel));
+        self.store.store(&entries);
+    }
+}
