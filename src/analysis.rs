@@ -144,6 +144,7 @@ impl Analysis {
         discover.python = args.python.clone();
         discover.config_python = config.python.clone();
         discover.no_path_python = args.no_path_python;
+        discover.cache_dir = crate::settings::local_cache_dir(&args.project);
         let env = env::discover(&discover)?;
         diagnostics.extend(env.diagnostics.iter().cloned());
 

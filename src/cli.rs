@@ -353,4 +353,13 @@ pub struct EnvArgs {
     /// Ask the interpreter itself (runs it) instead of reading the filesystem alone.
     #[arg(long)]
     pub query_interpreter: bool,
+
+    /// Where the environment cache is kept (default: ENVSCAN_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/envscan).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Read every distribution afresh: neither read nor write the environment cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }

@@ -494,13 +494,19 @@ impl ScanSettings {
                 .max_file_size
                 .or(config.max_file_size)
                 .unwrap_or(DEFAULT_MAX_FILE_SIZE),
-            cache_dir: (!args.no_cache).then(|| {
-                args.cache_dir
-                    .clone()
-                    .unwrap_or_else(crate::index::default_cache_dir)
-            }),
+            cache_dir: local_cache_dir(args),
         })
     }
+}
+
+/// Where the parse and environment caches live for a command's options: `--cache-dir`, else
+/// the index cache's default folder; `None` under `--no-cache`.
+pub fn local_cache_dir(args: &ProjectArgs) -> Option<PathBuf> {
+    (!args.no_cache).then(|| {
+        args.cache_dir
+            .clone()
+            .unwrap_or_else(crate::index::default_cache_dir)
+    })
 }
 
 #[cfg(test)]

@@ -109,6 +109,11 @@ pub fn run(args: &EnvArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     opts.python = args.python.clone();
     opts.config_python = project.config.python.clone();
     opts.query_interpreter = args.query_interpreter;
+    opts.cache_dir = crate::settings::local_cache_dir(&crate::cli::ProjectArgs {
+        cache_dir: args.cache_dir.clone(),
+        no_cache: args.no_cache,
+        ..Default::default()
+    });
     let env = crate::env::discover(&opts)?;
     let mut report = report(&env);
     let mut diagnostics = project.diagnostics.clone();

@@ -78,6 +78,7 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     {
         let mut discover = DiscoverOptions::from_process(&project.root);
         discover.python = Some(python.clone());
+        discover.cache_dir = crate::settings::local_cache_dir(&args.project);
         let env = discover_env(&discover)?;
         diagnostics.extend(env.diagnostics.iter().cloned());
         project_args.python_version = Some(env.python.python_version().to_string());

@@ -49,6 +49,8 @@ pub struct DiscoverOptions {
     /// The virtual environment envscan's own executable is installed in (pre-commit's hook
     /// environment, a `uv tool` environment), if it is in one.
     pub own_prefix: Option<PathBuf>,
+    /// Where the environment cache lives (`crate::cache::env`); `None` under `--no-cache`.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl DiscoverOptions {
@@ -110,7 +112,7 @@ pub fn discover(opts: &DiscoverOptions) -> anyhow::Result<Environment> {
         );
     };
     let python = read_interpreter(opts, found_by, &prefix, executable, &mut diagnostics);
-    Ok(scan::build(python, diagnostics))
+    Ok(scan::build(python, diagnostics, opts.cache_dir.as_deref()))
 }
 
 type Located = (FoundBy, PathBuf, Option<PathBuf>);

@@ -18,6 +18,7 @@ use super::{
     DistId, Distribution, Environment, Interpreter, SearchPath, SearchPathKind, conda, dist_info,
     egg_info, kind, layout, pth,
 };
+use crate::cache::env::EnvCache;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::names::ModuleName;
 
@@ -53,7 +54,12 @@ fn site_packages(python: &Interpreter, lib_dir: &str) -> Vec<(PathBuf, PathBuf)>
     out
 }
 
-pub(super) fn build(python: Interpreter, mut diagnostics: Vec<Diagnostic>) -> Environment {
+pub(super) fn build(
+    python: Interpreter,
+    mut diagnostics: Vec<Diagnostic>,
+    cache_dir: Option<&Path>,
+) -> Environment {
+    let cache = cache_dir.map(|dir| EnvCache::open(dir, &python.prefix));
     let lib_dir = layout::lib_dirname(&python.implementation, python.major, python.minor);
     let mut search_paths: Vec<SearchPath> = Vec::new();
     let push = |paths: &mut Vec<SearchPath>, path: PathBuf, kind, from_pth: Option<PathBuf>| {
@@ -166,16 +172,30 @@ pub(super) fn build(python: Interpreter, mut diagnostics: Vec<Diagnostic>) -> En
     let read: Vec<(Distribution, Vec<Diagnostic>, usize)> = candidates
         .par_iter()
         .map(|c| {
-            let mut diags = Vec::new();
             let is_dist_info = c.path.extension().is_some_and(|e| e == "dist-info");
-            let dist = if is_dist_info {
-                dist_info::read(&c.path, &c.folder, &c.prefix, &mut diags)
-            } else {
-                egg_info::read(&c.path, &c.folder, &c.prefix, &mut diags)
+            let read = |diags: &mut Vec<Diagnostic>| {
+                if is_dist_info {
+                    dist_info::read(&c.path, &c.folder, &c.prefix, diags)
+                } else {
+                    egg_info::read(&c.path, &c.folder, &c.prefix, diags)
+                }
+            };
+            let (dist, diags) = match &cache {
+                Some(cache) if is_dist_info => {
+                    cache.get_or_read(&c.path, &c.folder, &c.prefix, read)
+                }
+                _ => {
+                    let mut diags = Vec::new();
+                    let dist = read(&mut diags);
+                    (dist, diags)
+                }
             };
             (dist, diags, c.order)
         })
         .collect();
+    if let Some(cache) = cache {
+        cache.save();
+    }
     let mut all: Vec<(Distribution, usize)> = Vec::with_capacity(read.len());
     for (dist, diags, order) in read {
         diagnostics.extend(diags);
