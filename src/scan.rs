@@ -31,12 +31,15 @@ impl ProjectScan {
 }
 
 pub fn scan_project(settings: &ScanSettings, mut diagnostics: Vec<Diagnostic>) -> ProjectScan {
-    let walked = walk::walk(settings);
+    // The cache file is read and decoded while the tree is walked.
+    let (walked, cache) = std::thread::scope(|scope| {
+        let cache = settings.cache_dir.as_deref().map(|dir| {
+            scope.spawn(move || ParseCache::open(dir, &settings.root, settings.max_file_size))
+        });
+        let walked = walk::walk(settings);
+        (walked, cache.and_then(|handle| handle.join().ok()))
+    });
     diagnostics.extend(walked.diagnostics);
-    let cache = settings
-        .cache_dir
-        .as_deref()
-        .map(|dir| ParseCache::open(dir, &settings.root, settings.max_file_size));
     let parsed = parse::parse_files_cached(&walked.files, settings, cache.as_ref());
     if let Some(cache) = cache {
         cache.save();
