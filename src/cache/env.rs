@@ -45,7 +45,15 @@ impl Key {
         for entry in fs_err::read_dir(metadata_dir).ok()? {
             let entry = entry.ok()?;
             let name = entry.file_name().into_string().ok()?;
-            listing.push((name, Stamp::of(&entry.path())?));
+            // The listing's own metadata (a stat relative to the open folder); a symlink's
+            // target, as the reader follows it.
+            let metadata = entry.metadata().ok()?;
+            let stamp = if metadata.file_type().is_symlink() {
+                Stamp::of(&entry.path())?
+            } else {
+                Stamp::from_metadata(&metadata)?
+            };
+            listing.push((name, stamp));
         }
         listing.sort_by(|a, b| a.0.cmp(&b.0));
         Some(Key {

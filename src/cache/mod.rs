@@ -136,11 +136,6 @@ impl Stamp {
         Self::from_metadata(&fs_err::metadata(path).ok()?)
     }
 
-    /// Like [`Stamp::of`] but for the path itself when it is a symlink.
-    pub fn of_link(path: &Path) -> Option<Self> {
-        Self::from_metadata(&fs_err::symlink_metadata(path).ok()?)
-    }
-
     fn from_metadata(metadata: &std::fs::Metadata) -> Option<Self> {
         let mtime = metadata.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
         Some(Stamp {
