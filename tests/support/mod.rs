@@ -184,7 +184,11 @@ pub fn kept_lock_fixture(name: &str) -> Option<LockFixture> {
 /// `envscan` built by cargo, without colours.
 pub fn envscan() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("envscan").unwrap();
-    cmd.env("NO_COLOR", "1");
+    // The parse and environment caches of test runs stay in cargo's scratch folder, one per
+    // test process, not in the user's ~/.cache/envscan (a test may set its own).
+    let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("envscan-cache-{}", std::process::id()));
+    cmd.env("NO_COLOR", "1").env("ENVSCAN_CACHE_DIR", cache);
     cmd
 }
 
