@@ -66,6 +66,7 @@ impl From<ExitStatus> for ExitCode {
 
 /// Runs one command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    parse::use_large_stack_global_pool();
     match cli.command {
         Command::Scan(args) => commands::scan::run(&args, &cli.global),
         Command::Env(args) => commands::env::run(&args, &cli.global),

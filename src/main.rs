@@ -7,7 +7,19 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc.h (the same in v2 and v3; libmimalloc-sys names no
+/// constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> ExitCode {
+    // mimalloc v3 keeps freed memory for 1 s before it returns it to the system, longer than a
+    // whole scan: the pages the parse stage freed would stay resident beside everything
+    // allocated after them. 10 ms (v2's default) lets them go while the run goes on: the
+    // 20,000-file benchmark's peak RSS falls from 92 to 68 MB.
+    // SAFETY: sets an integer option, which mimalloc reads at each purge decision.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10);
+    }
     // A full disk played by RLIMIT_FSIZE (or a quota) must be a write error naming the file,
     // which the output writer handles (nothing partial, old outputs intact), not SIGXFSZ
     // killing the process midway. SIG_IGN is inherited by nothing envscan starts that matters.

@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -15,13 +16,14 @@ use serde::{Deserialize, Serialize};
     Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(try_from = "String", into = "String")]
-pub struct ModuleName(String);
+// Inline up to 24 bytes, as nearly every module name is: no allocation per import site.
+pub struct ModuleName(#[schemars(with = "String")] CompactString);
 
 impl ModuleName {
     /// `None` unless every dot-separated component is a Python identifier.
     pub fn new(name: &str) -> Option<Self> {
         if name.split('.').all(is_identifier) {
-            Some(Self(name.to_string()))
+            Some(Self(name.into()))
         } else {
             None
         }
@@ -39,7 +41,7 @@ impl ModuleName {
             }
             name.push_str(part);
         }
-        (!name.is_empty()).then_some(Self(name))
+        (!name.is_empty()).then_some(Self(name.into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -57,7 +59,7 @@ impl ModuleName {
 
     /// The enclosing package: `a.b` for `a.b.c`, `None` for a top-level name.
     pub fn parent(&self) -> Option<Self> {
-        self.0.rsplit_once('.').map(|(p, _)| Self(p.to_string()))
+        self.0.rsplit_once('.').map(|(p, _)| Self(p.into()))
     }
 
     /// `self.child`, when `child` is a valid (possibly dotted) name.
@@ -78,7 +80,8 @@ impl ModuleName {
     /// Whether `self` is `other` or inside it: `a.b` starts with `a`, `ab` does not.
     pub fn starts_with(&self, other: &ModuleName) -> bool {
         self.0 == other.0
-            || (self.0.starts_with(&other.0) && self.0.as_bytes().get(other.0.len()) == Some(&b'.'))
+            || (self.0.starts_with(other.0.as_str())
+                && self.0.as_bytes().get(other.0.len()) == Some(&b'.'))
     }
 }
 
@@ -97,7 +100,7 @@ impl TryFrom<String> for ModuleName {
 
 impl From<ModuleName> for String {
     fn from(value: ModuleName) -> Self {
-        value.0
+        value.0.into_string()
     }
 }
 

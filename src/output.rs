@@ -62,13 +62,19 @@ fn write_json_with_list<T: Serialize, I: Serialize + Sync>(
     }
     let render = |chunk: &[I]| {
         let mut buf = Vec::new();
+        let mut item_text = Vec::new();
         for item in chunk {
             buf.extend_from_slice(b",\n    ");
-            for byte in serde_json::to_vec_pretty(item)? {
-                buf.push(byte);
-                if byte == b'\n' {
-                    buf.extend_from_slice(b"    ");
-                }
+            item_text.clear();
+            serde_json::to_writer_pretty(&mut item_text, item)?;
+            // Indented two levels deeper: four spaces after each line break.
+            let mut lines = item_text.split(|&b| b == b'\n');
+            if let Some(first) = lines.next() {
+                buf.extend_from_slice(first);
+            }
+            for line in lines {
+                buf.extend_from_slice(b"\n    ");
+                buf.extend_from_slice(line);
             }
         }
         Ok(buf)
@@ -77,9 +83,9 @@ fn write_json_with_list<T: Serialize, I: Serialize + Sync>(
     out.write_all(&outer[..open])?;
     // In batches, so that only one batch of text is held at a time.
     let mut first = true;
-    for batch in items.chunks(16 * 1024) {
+    for batch in items.chunks(4 * 1024) {
         let chunks: Vec<Vec<u8>> = batch
-            .par_chunks(1024)
+            .par_chunks(512)
             .map(render)
             .collect::<Result<_, serde_json::Error>>()?;
         for chunk in &chunks {

@@ -175,7 +175,7 @@ fn every_context_and_relative_form_is_recognised_in_a_real_package() {
                 &*s.file,
                 s.module.as_str(),
                 s.member.as_deref(),
-                s.relative.as_deref()?,
+                s.relative()?,
             ))
         })
         .filter(|s| s.0 != "pkg/contexts.py")

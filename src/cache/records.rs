@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::names::ModuleName;
-use crate::parse::{self, Anchor, Context, ContextSet, FileImports, FileRef, ImportSite};
+use crate::parse::{
+    self, Anchor, Context, ContextSet, FileImports, FileRef, ImportSite, SiteExtra,
+};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
@@ -108,10 +110,7 @@ impl SiteRecord {
             column,
             cell,
             context,
-            conditions,
-            relative,
-            call,
-            entry_point_group,
+            extra: _,
             statement,
         } = site;
         SiteRecord {
@@ -121,10 +120,10 @@ impl SiteRecord {
             column: *column,
             cell: *cell,
             context: context.iter().collect(),
-            conditions: conditions.clone(),
-            relative: relative.clone(),
-            call: call.clone(),
-            entry_point_group: entry_point_group.clone(),
+            conditions: site.conditions().to_vec(),
+            relative: site.relative().map(str::to_string),
+            call: site.call().map(str::to_string),
+            entry_point_group: site.entry_point_group().map(str::to_string),
             statement: *statement,
         }
     }
@@ -138,10 +137,13 @@ impl SiteRecord {
             column: self.column,
             cell: self.cell,
             context: self.context.iter().copied().collect::<ContextSet>(),
-            conditions: self.conditions.clone(),
-            relative: self.relative.clone(),
-            call: self.call.clone(),
-            entry_point_group: self.entry_point_group.clone(),
+            extra: SiteExtra {
+                conditions: self.conditions.clone(),
+                relative: self.relative.clone(),
+                call: self.call.clone(),
+                entry_point_group: self.entry_point_group.clone(),
+            }
+            .boxed(),
             statement: self.statement,
         })
     }

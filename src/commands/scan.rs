@@ -93,7 +93,11 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         print_human(&report, global)?;
         output::print_diagnostics(report.diagnostics, global)?;
     }
-    Ok(output::exit_status(report.diagnostics, global))
+    let status = output::exit_status(report.diagnostics, global);
+    // The process ends here: freeing every site and node one by one would only cost time.
+    std::mem::forget(report);
+    std::mem::forget(scan);
+    Ok(status)
 }
 
 pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a> {

@@ -579,10 +579,7 @@ mod tests {
             column: 1,
             cell: None,
             context: crate::parse::ContextSet::new(),
-            conditions: Vec::new(),
-            relative: None,
-            call: None,
-            entry_point_group: None,
+            extra: None,
             statement: line,
         }
     }

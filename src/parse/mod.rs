@@ -38,6 +38,7 @@ pub use notebook::{INVALID_NOTEBOOK, NOTEBOOK_NOT_PYTHON};
 pub use run::with_parsed_module;
 pub use run::{
     PARSER_PANIC, STACK_SIZE, SYNTAX_ERROR, parse_files, parse_files_cached, parse_source,
+    use_large_stack_global_pool,
 };
 
 use std::sync::Arc;
@@ -88,6 +89,21 @@ pub struct ImportSite {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<u32>,
     pub context: ContextSet,
+    /// The fields most sites leave empty, boxed so that a plain site stays small (there is
+    /// one per import of every file, all held at once).
+    #[serde(flatten)]
+    pub extra: Option<Box<SiteExtra>>,
+    /// The byte offset, in the file's source, of the statement (or call) that names it: the
+    /// members of one `from a import b, c` share it, so diagnostics can be given once per
+    /// statement. Not part of any output.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub statement: u32,
+}
+
+/// The rarely set fields of an [`ImportSite`]; never all empty (then there is none).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct SiteExtra {
     /// The source text of the enclosing `conditional` test(s), innermost last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
@@ -102,12 +118,37 @@ pub struct ImportSite {
     /// code loads plugins from (the site's module is the one providing the call).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_point_group: Option<String>,
-    /// The byte offset, in the file's source, of the statement (or call) that names it: the
-    /// members of one `from a import b, c` share it, so diagnostics can be given once per
-    /// statement. Not part of any output.
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub statement: u32,
+}
+
+impl SiteExtra {
+    /// The box an [`ImportSite`] holds: `None` when every field is empty.
+    pub fn boxed(self) -> Option<Box<SiteExtra>> {
+        (self != SiteExtra::default()).then(|| Box::new(self))
+    }
+}
+
+impl ImportSite {
+    /// The source text of the enclosing `conditional` test(s), innermost last.
+    pub fn conditions(&self) -> &[String] {
+        self.extra.as_deref().map_or(&[], |e| &e.conditions)
+    }
+
+    /// The import as written when it was relative, such as `..a`.
+    pub fn relative(&self) -> Option<&str> {
+        self.extra.as_deref().and_then(|e| e.relative.as_deref())
+    }
+
+    /// The call or setting a module named in a string came from.
+    pub fn call(&self) -> Option<&str> {
+        self.extra.as_deref().and_then(|e| e.call.as_deref())
+    }
+
+    /// The entry-point group the code loads plugins from.
+    pub fn entry_point_group(&self) -> Option<&str> {
+        self.extra
+            .as_deref()
+            .and_then(|e| e.entry_point_group.as_deref())
+    }
 }
 
 impl Ord for ImportSite {
@@ -118,17 +159,17 @@ impl Ord for ImportSite {
             .then_with(|| {
                 (
                     &self.context,
-                    &self.conditions,
-                    &self.relative,
-                    &self.call,
-                    &self.entry_point_group,
+                    self.conditions(),
+                    self.relative(),
+                    self.call(),
+                    self.entry_point_group(),
                 )
                     .cmp(&(
                         &other.context,
-                        &other.conditions,
-                        &other.relative,
-                        &other.call,
-                        &other.entry_point_group,
+                        other.conditions(),
+                        other.relative(),
+                        other.call(),
+                        other.entry_point_group(),
                     ))
             })
     }

@@ -6,6 +6,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use ruff_python_ast::Stmt;
@@ -15,7 +16,7 @@ use ruff_text_size::TextRange;
 use super::depth::{self, MAX_NESTING};
 use super::imports::{Collector, Origin};
 use super::source_map::{Location, SourceMap};
-use super::{FileImports, FileRef, ImportSite, decode, file_refs, notebook};
+use super::{FileImports, FileRef, ImportSite, SiteExtra, decode, file_refs, notebook};
 use crate::cache::parse::ParseCache;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::settings::ScanSettings;
@@ -30,6 +31,24 @@ pub const PARSER_PANIC: Code = Code("parser-panic");
 /// 20,000 deep fits 64 MiB. 128 MiB leaves a margin of about 8 over the guard. It is reserved
 /// address space only: pages are committed as the stack actually grows.
 pub const STACK_SIZE: usize = 128 * 1024 * 1024;
+
+/// Whether rayon's global pool runs on [`STACK_SIZE`] threads (see
+/// [`use_large_stack_global_pool`]); otherwise each parse builds a pool of its own.
+static GLOBAL_POOL_HAS_LARGE_STACKS: AtomicBool = AtomicBool::new(false);
+
+/// Makes rayon's global pool one of large-stack threads, for a process (the CLI) that has not
+/// used rayon yet. Every parallel stage then shares the same threads: the parse stage's
+/// results are freed by the threads that allocated them, with no heaps of exited threads left
+/// behind holding their pages. When the pool already exists, parsing builds its own.
+pub fn use_large_stack_global_pool() {
+    let built = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_SIZE)
+        .thread_name(|i| format!("envscan-{i}"))
+        .build_global();
+    if built.is_ok() {
+        GLOBAL_POOL_HAS_LARGE_STACKS.store(true, Ordering::Relaxed);
+    }
+}
 
 /// Parses every file (in parallel, on large-stack threads) and returns the imports and
 /// diagnostics of all of them, sorted.
@@ -55,6 +74,9 @@ pub fn parse_files_cached(
                         }
                         None => parse_bytes(file, &bytes),
                     };
+                    // Sorted here, in parallel: the files come sorted, so their sites
+                    // concatenated are sorted too, with no sort (and no buffer) of all of them.
+                    result.imports.sort();
                     // Held until every file is parsed: no growth slack in the meantime.
                     result.imports.shrink_to_fit();
                     result
@@ -66,19 +88,10 @@ pub fn parse_files_cached(
             }
         })
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(STACK_SIZE)
-        .thread_name(|i| format!("envscan-parse-{i}"))
-        .build();
-    let results: Vec<FileImports> = match pool {
-        Ok(pool) => pool.install(|| files.par_iter().map(task).collect()),
-        // No pool (threads refused): one large-stack thread for all files, else nothing.
-        Err(err) => on_large_stack(|| files.iter().map(task).collect()).unwrap_or_else(|| {
-            files
-                .iter()
-                .map(|file| failed(file, &format!("no parser thread could start: {err}")))
-                .collect()
-        }),
+    let results: Vec<FileImports> = if GLOBAL_POOL_HAS_LARGE_STACKS.load(Ordering::Relaxed) {
+        files.par_iter().map(task).collect()
+    } else {
+        run_on_own_pool(files, task)
     };
     // Sized once: growing a vector of every site doubles it and copies it, over and over.
     let mut merged = FileImports {
@@ -91,7 +104,35 @@ pub fn parse_files_cached(
         merged.file_refs.extend(result.file_refs);
         merged.diagnostics.extend(result.diagnostics);
     }
-    finish(merged)
+    if files.is_sorted_by(|a, b| a.rel <= b.rel) {
+        // Each file's sites are sorted and the files are in order: so is the whole.
+        merged.file_refs.sort();
+        diagnostic::sort(&mut merged.diagnostics);
+        merged
+    } else {
+        finish(merged)
+    }
+}
+
+/// Runs `task` on every file on a pool of [`STACK_SIZE`] threads built for it.
+fn run_on_own_pool(
+    files: &[SourceFile],
+    task: impl Fn(&SourceFile) -> FileImports + Sync + Send,
+) -> Vec<FileImports> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_SIZE)
+        .thread_name(|i| format!("envscan-parse-{i}"))
+        .build();
+    match pool {
+        Ok(pool) => pool.install(|| files.par_iter().map(task).collect()),
+        // No pool (threads refused): one large-stack thread for all files, else nothing.
+        Err(err) => on_large_stack(|| files.iter().map(&task).collect()).unwrap_or_else(|| {
+            files
+                .iter()
+                .map(|file| failed(file, &format!("no parser thread could start: {err}")))
+                .collect()
+        }),
+    }
 }
 
 /// Parses one in-memory source as if it were `file` (whose `path` is not read), on a
@@ -293,10 +334,13 @@ fn collect(
             column,
             cell,
             context: site.context,
-            conditions: site.conditions,
-            relative: site.relative,
-            call: site.call,
-            entry_point_group: site.entry_point_group,
+            extra: SiteExtra {
+                conditions: site.conditions,
+                relative: site.relative,
+                call: site.call,
+                entry_point_group: site.entry_point_group,
+            }
+            .boxed(),
             statement: site.statement.to_u32(),
         });
     }
