@@ -34,10 +34,10 @@ mod rules;
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use ignore::overrides::{Override, OverrideBuilder};
-use ignore::{DirEntry, WalkBuilder};
+use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -130,10 +130,7 @@ pub fn walk(settings: &ScanSettings) -> Walk {
     let filter_ignores = Arc::clone(&ignore_files);
     builder.filter_entry(move |entry| keep(&filter_rules, &filter_ignores, entry));
 
-    let mut found = Found::default();
-    for result in builder.build() {
-        record(root, result, &mut found);
-    }
+    let found = walk_in_parallel(root, &builder);
     diagnostics.extend(found.diagnostics);
     diagnostics.extend(ignore_files.failures());
     diagnostics.extend(
@@ -186,6 +183,55 @@ struct Found {
     /// `rel` of every symlink followed (folders and files).
     links: BTreeSet<String>,
     diagnostics: Vec<Diagnostic>,
+}
+
+/// Runs the walker on several threads, each recording into a [`Found`] of its own, merged at
+/// the end: everything in it is sorted afterwards, so the threads' order leaves no trace.
+fn walk_in_parallel(root: &Path, builder: &WalkBuilder) -> Found {
+    struct Recorder<'a> {
+        root: &'a Path,
+        found: Found,
+        done: &'a Mutex<Vec<Found>>,
+    }
+    impl ParallelVisitor for Recorder<'_> {
+        fn visit(&mut self, result: Result<DirEntry, ignore::Error>) -> WalkState {
+            record(self.root, result, &mut self.found);
+            WalkState::Continue
+        }
+    }
+    impl Drop for Recorder<'_> {
+        fn drop(&mut self) {
+            let found = std::mem::take(&mut self.found);
+            self.done
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(found);
+        }
+    }
+    struct Recorders<'a> {
+        root: &'a Path,
+        done: &'a Mutex<Vec<Found>>,
+    }
+    impl<'s> ParallelVisitorBuilder<'s> for Recorders<'s> {
+        fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+            Box::new(Recorder {
+                root: self.root,
+                found: Found::default(),
+                done: self.done,
+            })
+        }
+    }
+
+    let done = Mutex::new(Vec::new());
+    builder.build_parallel().visit(&mut Recorders { root, done: &done });
+    let mut found = Found::default();
+    for part in done.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        found.files.extend(part.files);
+        found.extensions.extend(part.extensions);
+        found.links.extend(part.links);
+        found.diagnostics.extend(part.diagnostics);
+    }
+    found
 }
 
 /// The filter the walker asks before yielding a file or entering a folder.
