@@ -29,6 +29,7 @@
 //! another kind: `import http` then `from http.cookies import SimpleCookie` are both stdlib.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -243,8 +244,8 @@ impl Folders {
 
     /// The longest prefix of `parts` found under `folder`: how many parts matched, and the
     /// node of the last one that is a module (namespace folders are passed through).
-    fn find(&self, folder: &str, parts: &[&str]) -> Option<(usize, NodeIndex)> {
-        let mut path = String::with_capacity(folder.len() + 64);
+    fn find(&self, folder: &str, parts: &[&str], path: &mut String) -> Option<(usize, NodeIndex)> {
+        path.clear();
         path.push_str(folder);
         let mut best = None;
         for (i, part) in parts.iter().enumerate() {
@@ -252,9 +253,9 @@ impl Folders {
                 path.push('/');
             }
             path.push_str(part);
-            if let Some(&(_, index)) = self.entries.get(&path) {
+            if let Some(&(_, index)) = self.entries.get(path.as_str()) {
                 best = Some((i + 1, index));
-            } else if !self.folders.contains(&path) {
+            } else if !self.folders.contains(path.as_str()) {
                 break;
             }
         }
@@ -443,15 +444,32 @@ pub fn build(
 
     // Resolving reads the graph and the folders only, so it runs in parallel; the stdlib and
     // external nodes are then added in site order, which keeps node indices deterministic.
-    let resolved: Vec<Option<(NodeIndex, Resolved, Option<String>)>> = imports
+    // Per thread: a path buffer, a parts list, and the last file's node (a file's sites are
+    // consecutive, and share one `Arc` of its name).
+    let scratch = || {
+        (
+            String::new(),
+            Vec::new(),
+            None::<(Arc<str>, Option<NodeIndex>)>,
+        )
+    };
+    let resolved: Vec<Option<(NodeIndex, Resolved, Option<Box<String>>)>> = imports
         .par_iter()
-        .map(|site| {
-            let &source = source_of_file.get(&*site.file)?;
-            let (target, missing) = resolve_site(&graph, &folders, site, python);
-            Some((source, target, missing))
+        .map_init(scratch, |(path, parts, last), site| {
+            let source = match last {
+                Some((known, source)) if Arc::ptr_eq(known, &site.file) => *source,
+                _ => {
+                    let source = source_of_file.get(&*site.file).copied();
+                    *last = Some((Arc::clone(&site.file), source));
+                    source
+                }
+            }?;
+            let (target, missing) = resolve_site(&graph, &folders, site, python, path, parts);
+            Some((source, target, missing.map(Box::new)))
         })
         .collect();
     graph.targets = Vec::with_capacity(imports.len());
+    graph.graph.reserve_edges(imports.len());
     let mut reported: HashSet<(&str, u32, &ModuleName)> = HashSet::default();
     for (index, (site, resolved)) in imports.iter().zip(resolved).enumerate() {
         let Some((source, target, missing)) = resolved else {
@@ -496,19 +514,23 @@ enum Resolved {
 /// Finds or adds the node an import resolves to, in the order the module documentation gives.
 /// The second value is the part that was found when the project has the top-level name but
 /// not the whole module (reported as [`LOCAL_MODULE_NOT_FOUND`]).
-fn resolve_site(
+fn resolve_site<'a>(
     graph: &ModuleGraph,
     folders: &Folders,
-    site: &ImportSite,
+    site: &'a ImportSite,
     python: PythonVersion,
+    path: &mut String,
+    parts: &mut Vec<&'a str>,
 ) -> (Resolved, Option<String>) {
     let top = site.module.top_level();
-    let mut parts: Vec<&str> = site.module.components().collect();
+    parts.clear();
+    parts.extend(site.module.components());
     let wanted = parts.len();
     parts.extend(site.member.as_deref());
+    let parts = &parts[..];
     if !stdlib::is_never_shadowed(python, top) {
         if let Some(folder) = folders.script_folder(&site.file)
-            && let Some((matched, index)) = folders.find(folder, &parts)
+            && let Some((matched, index)) = folders.find(folder, parts, path)
         {
             let missing = (matched < wanted).then(|| {
                 let found = parts[..matched].join(".");
@@ -539,7 +561,7 @@ fn resolve_site(
         return (Resolved::Stdlib, None);
     }
     for folder in folders.package_fallbacks(&site.file) {
-        if let Some((matched, index)) = folders.find(folder, &parts)
+        if let Some((matched, index)) = folders.find(folder, parts, path)
             && matched >= wanted
         {
             return (Resolved::Node(index), None);

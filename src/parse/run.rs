@@ -4,6 +4,7 @@
 //! The tree is built, walked and dropped inside the task, on the large stack: nothing of it
 //! leaves the thread (dropping a deep tree recurses as much as walking it).
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -216,10 +217,15 @@ fn parse_bytes(file: &SourceFile, bytes: &[u8]) -> FileImports {
             let Some(text) = decoded.text else {
                 return out;
             };
-            let (text, deep) = depth::guard(&text, MAX_NESTING);
+            let (guarded, deep) = depth::guard(&text, MAX_NESTING);
             out.diagnostics
                 .extend(deep.iter().map(|d| d.diagnostic(&file.rel, None)));
-            (text.into_owned(), None)
+            // The decoded text itself when no line was blanked: no copy of every file.
+            let guarded = match guarded {
+                Cow::Owned(blanked) => Some(blanked),
+                Cow::Borrowed(_) => None,
+            };
+            (guarded.unwrap_or(text), None)
         }
         SourceKind::Notebook => {
             let cells = match notebook::code_cells(bytes, &file.rel) {

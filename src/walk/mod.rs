@@ -223,7 +223,9 @@ fn walk_in_parallel(root: &Path, builder: &WalkBuilder) -> Found {
     }
 
     let done = Mutex::new(Vec::new());
-    builder.build_parallel().visit(&mut Recorders { root, done: &done });
+    builder
+        .build_parallel()
+        .visit(&mut Recorders { root, done: &done });
     let mut found = Found::default();
     for part in done.into_inner().unwrap_or_else(PoisonError::into_inner) {
         found.files.extend(part.files);
