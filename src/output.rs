@@ -11,6 +11,17 @@ use serde::Serialize;
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::diagnostic::{Diagnostic, Severity};
 
+/// Prints styled text on stdout in one write: `render` writes it into a buffer, which goes to
+/// the terminal (or, stripped of colour, to a pipe or file) at the end. Written straight to
+/// stdout, each line of a report of 20,000 modules would be a `write` call of its own.
+pub fn print_text(render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> io::Result<()> {
+    let mut text = Vec::with_capacity(64 * 1024);
+    render(&mut text)?;
+    let mut stdout = anstream::stdout().lock();
+    stdout.write_all(&text)?;
+    stdout.flush()
+}
+
 /// Prints `value` as pretty JSON and a newline on stdout.
 ///
 /// Through a buffer: Rust's stdout is line-buffered, and a scan report of 20,000 files has

@@ -1,9 +1,9 @@
 //! `envscan scan`: every import of a project, where it is and how it is guarded.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use owo_colors::OwoColorize;
+use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -110,8 +110,9 @@ pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a>
             class: scan.graph.class_of(index),
         })
         .collect();
-    let mut external: BTreeMap<&str, NameSummary> = BTreeMap::new();
-    let mut stdlib: BTreeSet<&str> = BTreeSet::new();
+    // Hashed per site, sorted once at the end.
+    let mut external: FxHashMap<&str, NameSummary> = FxHashMap::default();
+    let mut stdlib: FxHashSet<&str> = FxHashSet::default();
     for import in &imports {
         let top = import.site.module.top_level();
         match import.class {
@@ -131,6 +132,10 @@ pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a>
             ImportClass::Local => {}
         }
     }
+    let mut external: Vec<NameSummary> = external.into_values().collect();
+    external.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    let mut stdlib: Vec<&str> = stdlib.into_iter().collect();
+    stdlib.sort_unstable();
     let modules = scan
         .graph
         .local_modules()
@@ -151,14 +156,17 @@ pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a>
         files: scan.files.len(),
         imports,
         modules,
-        external: external.into_values().collect(),
-        stdlib: stdlib.into_iter().collect(),
+        external,
+        stdlib,
         diagnostics: &scan.diagnostics,
     }
 }
 
 fn print_human(report: &ScanReport, global: &GlobalArgs) -> std::io::Result<()> {
-    let mut out = anstream::stdout().lock();
+    output::print_text(|out| write_human(out, report, global))
+}
+
+fn write_human(out: &mut Vec<u8>, report: &ScanReport, global: &GlobalArgs) -> std::io::Result<()> {
     writeln!(
         out,
         "{} {} files, {} imports (Python {})",

@@ -108,7 +108,7 @@ pub struct ModuleGraph {
     targets: Vec<Option<NodeIndex>>,
     /// Each name that a project file or folder bears (a folder's name, a module's stem) and
     /// the first such path, in sorted order.
-    project_names: BTreeMap<String, String>,
+    project_names: HashMap<String, String>,
 }
 
 impl ModuleGraph {
