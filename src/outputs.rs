@@ -37,6 +37,8 @@ pub struct Outputs {
     pub lock: (PathBuf, String),
     pub conda: (PathBuf, String),
     pub plan: (PathBuf, String),
+    /// The (output set, cache key) the rendered lock records, as [`lock_marks`] reads them.
+    pub lock_marks: (String, String),
     pub sources: Vec<LocalSource>,
     /// The sizes of the local distributions' wheels, for the size preflight.
     pub wheel_sizes: Vec<crate::pack_size::ArchiveSize>,
@@ -119,11 +121,16 @@ pub fn render(
         .validate()
         .map_err(|(field, message)| RenderError::Plan(field, message))?;
     // The set's digest over all three as they would be without it.
-    let output_set = output_set_digest(&lock.render()?, &conda, &build.render()?);
+    let output_set = output_set_digest(
+        &lock.render_with(installable.clone())?,
+        &conda,
+        &build.render()?,
+    );
     lock.tool.output_set.clone_from(&output_set);
     build.output_set = output_set;
     Ok(Outputs {
-        lock: (lock_path, lock.render()?),
+        lock: (lock_path, lock.render_with(installable)?),
+        lock_marks: (lock.tool.output_set.clone(), lock.tool.cache_key.clone()),
         conda: (folder.join(CONDA_FILE), conda),
         plan: (folder.join(PLAN_FILE), build.render()?),
         sources,
@@ -254,8 +261,13 @@ impl SetMarks {
     /// Reads the marks of the outputs at these paths (through [`crate::fsread`]: a file that
     /// is not a regular one, or over the cap, counts as saying nothing).
     pub fn read(lock: &Path, conda: &Path, plan: &Path) -> Self {
+        Self::read_beside(lock_marks(lock), conda, plan)
+    }
+
+    /// The marks with the lock's already known (the lock on disk is the one just rendered).
+    pub fn read_beside(lock: Option<(String, String)>, conda: &Path, plan: &Path) -> Self {
         SetMarks {
-            lock: lock_marks(lock),
+            lock,
             conda: conda_mark(conda),
             plan: read_output(plan).and_then(|t| {
                 let value: serde_json::Value = serde_json::from_str(&t).ok()?;

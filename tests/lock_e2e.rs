@@ -662,6 +662,43 @@ fn a_run_that_cannot_reach_the_index_fails_naming_it_and_leaves_the_outputs_alon
     assert_eq!(case.project_entries(), entries, "no stray files");
 }
 
+// A check whose lock on disk is the one it renders takes that lock's marks from the render
+// instead of parsing it (issue 9): they must still be compared with the other two files'.
+#[test]
+fn a_check_of_a_current_set_is_clean_and_a_conda_file_from_another_run_is_a_mixed_set() {
+    let Some(case) = case() else { return };
+    case.lock();
+    let check = case.run("check", &[]);
+    check.assert_code(0);
+    assert!(check.stdout.starts_with("Up to date:"), "{}", check.stdout);
+    for run in [&check, &case.run("check", &["--format", "json"])] {
+        assert!(
+            !run.stdout.contains("outputs-mixed") && !run.stderr.contains("outputs-mixed"),
+            "{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    let conda = case.output("envscan.conda.yaml");
+    let text = fs_err::read_to_string(&conda).unwrap();
+    let mark = "# envscan cache key: ";
+    let at = text.find(mark).expect("the conda file's mark") + mark.len();
+    let mut other = text.clone();
+    other.replace_range(at..at + 8, "00000000");
+    assert_ne!(other, text);
+    fs_err::write(&conda, &other).unwrap();
+    let check = case.run("check", &[]);
+    check.assert_code(1);
+    assert!(
+        check.stderr.contains("warning[outputs-mixed]"),
+        "{}\n{}",
+        check.stdout,
+        check.stderr
+    );
+    case.lock();
+    assert_eq!(fs_err::read_to_string(&conda).unwrap(), text);
+}
+
 #[test]
 fn a_hand_edited_lock_that_no_longer_parses_is_reported_with_its_line_and_regenerated() {
     let Some(case) = case() else { return };

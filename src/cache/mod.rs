@@ -5,7 +5,9 @@
 //! `$XDG_CACHE_HOME/envscan`, `~/.cache/envscan`), one file per project or environment, named
 //! by a hash of the folder it is for: `{cache_dir}/{kind}/{16 hex}.bin`.
 //!
-//! A file is `MAGIC`, the sha256 of the rest, then the rest: a [`Header`] and the entries, both
+//! A file is `MAGIC`, the checksum of the rest (its xxh3-128, little-endian: a checksum
+//! against truncation and corruption, fast enough to cost nothing beside the read; container
+//! version 1 had a sha256 here), then the rest: a [`Header`] and the entries, both
 //! in postcard (a compact, non-self-describing serde format with a stable wire format). The
 //! header names the kind, the envscan build that wrote it and the settings that decide its
 //! contents; the entries are dedicated record types (`records`), never the pipeline's own
@@ -32,9 +34,17 @@ use std::time::UNIX_EPOCH;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::xxh3_128;
 
 /// The first bytes of every cache file; the last byte is the container format's version.
-const MAGIC: &[u8; 8] = b"envscan\x01";
+const MAGIC: &[u8; 8] = b"envscan\x02";
+
+/// The length of the checksum after the magic.
+const SUM_LEN: usize = 16;
+
+fn checksum(body: &[u8]) -> [u8; SUM_LEN] {
+    xxh3_128(body).to_le_bytes()
+}
 
 /// What a cache file was written by and for; the whole of it must match for it to be read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,8 +89,8 @@ impl Store {
 
     fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Option<T> {
         let rest = bytes.strip_prefix(MAGIC.as_slice())?;
-        let (sum, body) = rest.split_at_checked(32)?;
-        if Sha256::digest(body).as_slice() != sum {
+        let (sum, body) = rest.split_at_checked(SUM_LEN)?;
+        if checksum(body) != sum {
             return None;
         }
         let (header, entries) = postcard::take_from_bytes::<Header>(body).ok()?;
@@ -99,9 +109,9 @@ impl Store {
     fn encode<T: Serialize>(&self, entries: &T) -> Option<Vec<u8>> {
         let mut body = postcard::to_stdvec(&self.header).ok()?;
         body.extend(postcard::to_stdvec(entries).ok()?);
-        let mut bytes = Vec::with_capacity(MAGIC.len() + 32 + body.len());
+        let mut bytes = Vec::with_capacity(MAGIC.len() + SUM_LEN + body.len());
         bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&Sha256::digest(&body));
+        bytes.extend_from_slice(&checksum(&body));
         bytes.extend_from_slice(&body);
         Some(bytes)
     }
@@ -145,9 +155,12 @@ impl Stamp {
     }
 }
 
-/// The sha256 of some bytes.
-pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
+/// The content half of an entry's key: the xxh3-128 of the bytes. 128 bits make an accidental
+/// match of two contents out of reach (a changed file that kept its size and time still
+/// misses), at memory speed; the bytes are the user's own files, so there is no adversary to
+/// craft a collision who could not simply edit the file.
+pub fn content_hash(bytes: &[u8]) -> [u8; 16] {
+    xxh3_128(bytes).to_le_bytes()
 }
 
 /// The envscan build: its version, commit, and the size and time of its own executable, so

@@ -1,9 +1,10 @@
 //! The parse stage's cache, as ruff's is: per source file, its [`FileImports`], keyed by the
-//! file's path (relative to the project), size, modification time and the sha256 of its bytes,
-//! and by what the walk said about it (kind, module name, package or not: relative imports
-//! resolve against them). The file's header carries envscan's build and the parse settings
+//! file's path (relative to the project), size, modification time and the hash of its bytes
+//! ([`content_hash`], xxh3-128), and by what the walk said about it (kind, module name,
+//! package or not: relative imports resolve against them). The file's header carries envscan's build and the parse settings
 //! (the size limit and the nesting guard). One cache file per project:
-//! `{cache_dir}/parse-v2/{hash of the project folder}.bin` (v1 was w9's JSON).
+//! `{cache_dir}/parse-v3/{hash of the project folder}.bin` (v1 was w9's JSON, v2 keyed by
+//! sha256).
 //!
 //! The bytes are read and hashed in the parallel stage anyway (the parser needs them), so
 //! a hit costs a read, a hash and a copy out of the record. A file whose entry does not match
@@ -23,14 +24,14 @@ use super::{Stamp, Store, content_hash};
 use crate::parse::{FileImports, MAX_NESTING};
 use crate::walk::{SourceFile, SourceKind};
 
-const KIND: &str = "parse-v2";
+const KIND: &str = "parse-v3";
 
 /// One file's entry.
 #[derive(Debug, Serialize, Deserialize)]
 struct Entry {
     rel: String,
     stamp: Stamp,
-    sha256: [u8; 32],
+    hash: [u8; 16],
     notebook: bool,
     module: Option<String>,
     is_package: bool,
@@ -38,9 +39,9 @@ struct Entry {
 }
 
 impl Entry {
-    fn key_matches(&self, file: &SourceFile, stamp: Stamp, sha256: &[u8; 32]) -> bool {
+    fn key_matches(&self, file: &SourceFile, stamp: Stamp, hash: &[u8; 16]) -> bool {
         self.stamp == stamp
-            && self.sha256 == *sha256
+            && self.hash == *hash
             && self.notebook == is_notebook(file.kind)
             && self.module.as_deref() == file.module.as_ref().map(|m| m.as_str())
             && self.is_package == file.is_package
@@ -92,9 +93,9 @@ impl ParseCache {
         let Some(stamp) = Stamp::of(&file.path) else {
             return parse();
         };
-        let sha256 = content_hash(bytes);
+        let hash = content_hash(bytes);
         if let Some(entry) = self.old.get(&file.rel)
-            && entry.key_matches(file, stamp, &sha256)
+            && entry.key_matches(file, stamp, &hash)
             && let Some(result) = entry.result.to_imports(&file.rel)
         {
             if let Ok(mut hits) = self.hits.lock() {
@@ -106,7 +107,7 @@ impl ParseCache {
         let entry = Entry {
             rel: file.rel.clone(),
             stamp,
-            sha256,
+            hash,
             notebook: is_notebook(file.kind),
             module: file.module.as_ref().map(|m| m.as_str().to_string()),
             is_package: file.is_package,

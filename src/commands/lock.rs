@@ -142,10 +142,25 @@ pub fn run(args: &LockArgs, global: &GlobalArgs, check: bool) -> anyhow::Result<
     diagnostics.extend(rendered.diagnostics.iter().cloned());
     crate::local_dists::escalate_under_strict(&mut diagnostics, global.strict);
     crate::diagnostic::sort(&mut diagnostics);
-    if let Some(d) = existing_lock_problem(&rendered.lock.0, &analysis.project.root) {
+    // A lock on disk that is the one just rendered parses, and records this run's marks: a
+    // check of an unchanged project reads it as TOML neither for its problems nor its marks.
+    let lock_is_current =
+        crate::fsread::read_to_string_capped(&rendered.lock.0, crate::fsread::cap::OUTPUT)
+            .is_ok_and(|text| text == rendered.lock.1);
+    if !lock_is_current
+        && let Some(d) = existing_lock_problem(&rendered.lock.0, &analysis.project.root)
+    {
         diagnostics.push(d);
     }
-    let marks = SetMarks::read(&rendered.lock.0, &rendered.conda.0, &rendered.plan.0);
+    let marks = if lock_is_current {
+        SetMarks::read_beside(
+            Some(rendered.lock_marks.clone()),
+            &rendered.conda.0,
+            &rendered.plan.0,
+        )
+    } else {
+        SetMarks::read(&rendered.lock.0, &rendered.conda.0, &rendered.plan.0)
+    };
     if marks.mixed() {
         diagnostics.push(
             Diagnostic::warning(

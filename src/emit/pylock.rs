@@ -66,7 +66,13 @@ pub struct Pylock<T: Serialize> {
 impl<T: Serialize> Pylock<T> {
     /// The file's bytes. Deterministic: the same lock renders the same text.
     pub fn render(&self) -> anyhow::Result<String> {
-        let mut out = self.render_installable()?;
+        self.render_with(self.render_installable()?)
+    }
+
+    /// The file's bytes from its installable part, as [`Self::render_installable`] gave it
+    /// (`[tool.envscan]` changes, the rest does not, when `envscan lock` marks the set).
+    pub fn render_with(&self, installable: String) -> anyhow::Result<String> {
+        let mut out = installable;
         #[derive(Serialize)]
         struct Tool<'a, T> {
             envscan: &'a T,
@@ -158,14 +164,58 @@ fn file_table(file: &LockedFile) -> String {
     table
 }
 
-/// A TOML basic string.
+/// A TOML basic string. Text of printable ASCII without `"` or `\\` (names, versions, URLs,
+/// hashes: nearly every string of a lock) needs no escape and is written as is, which is what
+/// TOML's own writer does with it; anything else goes through that writer.
 fn quote(text: &str) -> String {
+    if text
+        .bytes()
+        .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+    {
+        let mut out = String::with_capacity(text.len() + 2);
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+        return out;
+    }
     toml::Value::String(text.to_string()).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quote_writes_what_tomls_own_writer_writes() {
+        let texts = [
+            "",
+            "numpy",
+            "2.1.3",
+            "https://files.example/p/numpy-2.1.3-cp312-cp312-manylinux_2_17_x86_64.whl",
+            ">=3.10, !=3.11.*",
+            "it's",
+            "''' three",
+            "a \"quoted\" word",
+            "back\\slash",
+            "tab\there",
+            "new\nline",
+            "del\u{7f}",
+            "bell\u{7}",
+            "caf\u{e9}",
+            "# not a comment = not a key [not a table]",
+            " lead and trail ",
+            "~!@#$%^&*()_+`-={}|[]:;<>?,./",
+        ];
+        for text in texts {
+            assert_eq!(
+                quote(text),
+                toml::Value::String(text.to_string()).to_string(),
+                "{text:?}"
+            );
+            let doc: toml::Table = toml::from_str(&format!("k = {}", quote(text))).unwrap();
+            assert_eq!(doc["k"].as_str(), Some(text), "{text:?}");
+        }
+    }
 
     #[derive(Serialize)]
     struct Tool {

@@ -24,7 +24,7 @@
 use std::io::Read;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, OnceLock, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -61,12 +61,42 @@ pub struct IndexClient {
     /// extras, then the named indexes that are not `explicit`.
     default_route: Vec<usize>,
     /// `None` when offline: no socket can be opened.
-    http: Option<reqwest::blocking::Client>,
+    http: Option<LazyHttp>,
     cache: Cache,
     /// Every credential string, scrubbed from error texts as a last guard.
     secrets: Vec<String>,
     /// When the run's index work must be over (`settings.total_budget` from creation).
     budget_end: Instant,
+}
+
+/// The HTTP client, built when the first request is due: a run that the cache answers alone
+/// (an unchanged project's check) never pays for its TLS roots and its runtime thread.
+struct LazyHttp {
+    /// The `ca_bundle`'s certificates, read (and any problem with them reported) up front.
+    certificates: Vec<reqwest::Certificate>,
+    client: OnceLock<Result<reqwest::blocking::Client, IndexError>>,
+}
+
+impl LazyHttp {
+    fn get(&self, settings: &IndexSettings) -> Result<&reqwest::blocking::Client, IndexError> {
+        self.client
+            .get_or_init(|| {
+                let mut builder = reqwest::blocking::Client::builder();
+                for certificate in &self.certificates {
+                    builder = builder.add_root_certificate(certificate.clone());
+                }
+                builder
+                    .user_agent(USER_AGENT)
+                    .connect_timeout(settings.connect_timeout)
+                    .timeout(settings.read_timeout)
+                    .pool_max_idle_per_host(settings.concurrency.max(1))
+                    .dns_resolver(Arc::new(CachingResolver::default()))
+                    .build()
+                    .map_err(|err| IndexError::Client(retry::describe(&err)))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
 }
 
 /// The indexes one package is looked up on, in order (see [`IndexClient::route`]).
@@ -142,21 +172,14 @@ impl IndexClient {
         let http = if settings.offline {
             None
         } else {
-            let mut builder = reqwest::blocking::Client::builder();
-            if let Some(bundle) = &settings.ca_bundle {
-                for certificate in read_ca_bundle(bundle)? {
-                    builder = builder.add_root_certificate(certificate);
-                }
-            }
-            let client = builder
-                .user_agent(USER_AGENT)
-                .connect_timeout(settings.connect_timeout)
-                .timeout(settings.read_timeout)
-                .pool_max_idle_per_host(settings.concurrency.max(1))
-                .dns_resolver(Arc::new(CachingResolver::default()))
-                .build()
-                .map_err(|err| IndexError::Client(retry::describe(&err)))?;
-            Some(client)
+            let certificates = match &settings.ca_bundle {
+                Some(bundle) => read_ca_bundle(bundle)?,
+                None => Vec::new(),
+            };
+            Some(LazyHttp {
+                certificates,
+                client: OnceLock::new(),
+            })
         };
         let cache = Cache::new(&settings.cache_dir);
         Ok(IndexClient {
@@ -315,7 +338,7 @@ impl IndexClient {
                 Cached::Absent => earlier_known = false,
             }
         }
-        let Some(http) = &self.http else {
+        let Some(lazy) = &self.http else {
             let index = indexes
                 .iter()
                 .zip(&cached)
@@ -334,7 +357,7 @@ impl IndexClient {
                     files,
                 }));
             }
-            let fetched = self.fetch(http, index, name)?;
+            let fetched = self.fetch(lazy.get(&self.settings)?, index, name)?;
             // A failed store costs a request next time, nothing more.
             let _ = self.cache.store(index.url.as_str(), name, fetched.as_ref());
             if let Some(page) = fetched {
