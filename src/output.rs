@@ -124,7 +124,9 @@ pub fn wants_json(global: &GlobalArgs) -> anyhow::Result<bool> {
 
 /// Prints diagnostics on stderr, filtered by `-q` (errors only) and `-v` (info too).
 pub fn print_diagnostics(diagnostics: &[Diagnostic], global: &GlobalArgs) -> io::Result<()> {
-    let mut stderr = anstream::stderr().lock();
+    // Rendered whole, then written in one call: stderr is unbuffered, and each diagnostic is
+    // half a dozen pieces (a pre-commit hook's pipe took thousands of writes per check).
+    let mut text = Vec::new();
     for diagnostic in diagnostics {
         let shown = match diagnostic.severity {
             Severity::Error => true,
@@ -132,10 +134,15 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], global: &GlobalArgs) -> io:
             Severity::Info => global.verbose > 0,
         };
         if shown {
-            write_diagnostic(&mut stderr, diagnostic)?;
+            write_diagnostic(&mut text, diagnostic)?;
         }
     }
-    Ok(())
+    if text.is_empty() {
+        return Ok(());
+    }
+    let mut stderr = anstream::stderr().lock();
+    stderr.write_all(&text)?;
+    stderr.flush()
 }
 
 fn write_diagnostic(out: &mut impl Write, d: &Diagnostic) -> io::Result<()> {
