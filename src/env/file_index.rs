@@ -19,13 +19,15 @@ use std::collections::hash_map::Entry;
 use std::ffi::OsString;
 use std::hash::BuildHasher;
 
+use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{DistId, Distribution};
+use crate::cache::Stamp;
 use crate::names::{ModuleName, is_identifier};
 
 /// How deep orphan search descends into namespace folders.
@@ -227,95 +229,328 @@ pub struct OrphanReport {
 /// The top-level importable modules of a folder that `owner` does not place, with namespace
 /// folders searched a few levels down.
 pub fn find_orphans(folder: &Path, owner: &dyn Fn(&Path) -> bool, out: &mut Vec<Orphan>) {
-    scan(folder, folder, None, 0, owner, out);
+    let listing = list(folder, None, 0, Descend::Always, false, None);
+    replay(folder, folder, &listing, None, 0, owner, out);
 }
 
-fn sorted_entries(dir: &Path) -> Vec<(String, PathBuf, bool)> {
-    let Ok(entries) = fs_err::read_dir(dir) else {
-        return Vec::new();
+/// [`find_orphans`] from a listing an earlier run kept: only the folders whose stamps moved
+/// are listed again. Returns the listing to keep and whether any part of it was listed anew.
+pub fn find_orphans_cached(
+    folder: &Path,
+    owner: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<Orphan>,
+    old: Option<Listing>,
+) -> (Listing, bool) {
+    let (listing, changed) = match old {
+        Some(old) => refresh(folder, old, None, 0, Descend::Always),
+        None => (list(folder, None, 0, Descend::Always, true, None), true),
     };
-    let mut out: Vec<(String, PathBuf, bool)> = entries
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let path = e.path();
-            // The listing's own type avoids a stat per entry; only symlinks are followed.
-            let is_dir = match e.file_type() {
-                Ok(t) if t.is_symlink() => path.is_dir(),
-                Ok(t) => t.is_dir(),
-                Err(_) => path.is_dir(),
-            };
-            Some((name, path, is_dir))
-        })
-        .collect();
-    out.sort();
-    out
+    replay(folder, folder, &listing, None, 0, owner, out);
+    (listing, changed)
 }
 
-fn scan(
+/// A folder as the orphan search reads it: the facts about its entries the search uses (names
+/// and whether each is a folder, nothing about contents), and the stamps that tell a later
+/// run whether they still hold. Ownership is not in it: that is asked again on every run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    /// The folder's size and time, taken before it was listed: any entry created, removed or
+    /// renamed in it moves the time. `None` when not stamped, which no later run trusts.
+    stamp: Option<Stamp>,
+    /// Each symlink in it with its target's stamp (`None`: dangling): the listing follows
+    /// symlinks to tell folders from files, and a target can change without the folder.
+    links: Vec<(String, Option<Stamp>)>,
+    /// Its first `__init__` module file (by name order), which makes it a regular package.
+    init: Option<String>,
+    /// Whether it holds an extension module.
+    extension: bool,
+    /// In name order, the entries the search looks at; only for folders it descends into
+    /// (the search-path folder itself and namespace folders above the depth limit).
+    entries: Vec<Node>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Node {
+    name: String,
+    kind: NodeKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum NodeKind {
+    /// A module file (not `__init__` or `__editable__*`).
+    File { compiled: bool },
+    /// A folder whose name is an identifier.
+    Folder(Listing),
+}
+
+/// Whether a listing holds the entries below it.
+#[derive(Clone, Copy)]
+enum Descend {
+    Always,
+    IfNamespace,
+    Never,
+}
+
+/// How a folder listed at `depth` treats its subfolders.
+fn child_descend(depth: usize) -> Descend {
+    if depth < MAX_NAMESPACE_DEPTH {
+        Descend::IfNamespace
+    } else {
+        Descend::Never
+    }
+}
+
+fn join(parent: Option<&ModuleName>, name: &str) -> Option<ModuleName> {
+    match parent {
+        Some(p) => p.join(name),
+        None => ModuleName::new(name),
+    }
+}
+
+/// Lists `dir` (at `depth` below the search-path folder; `parent` is its module), stamped when
+/// `stamped`. The subfolders of `old`, an earlier listing of it, are reused where their own
+/// stamps still hold.
+fn list(
+    dir: &Path,
+    parent: Option<&ModuleName>,
+    depth: usize,
+    descend: Descend,
+    stamped: bool,
+    old: Option<Listing>,
+) -> Listing {
+    // The stamp before the listing: a change between the two moves it past the one kept.
+    let stamp = if stamped { Stamp::of(dir) } else { None };
+    let found = sorted_entries(dir);
+    let links = if stamped {
+        found
+            .iter()
+            .filter(|e| e.3)
+            .map(|(name, path, _, _)| (name.clone(), Stamp::of(path)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let module_files = || {
+        found
+            .iter()
+            .filter(|e| !e.2)
+            .filter_map(|e| module_file(&e.0))
+    };
+    let init = found
+        .iter()
+        .find(|(n, _, d, _)| !d && module_file(n).is_some_and(|(s, _)| s == "__init__"))
+        .map(|e| e.0.clone());
+    let extension = module_files().any(|(_, compiled)| compiled);
+    let descends = match descend {
+        Descend::Always => true,
+        Descend::IfNamespace => init.is_none(),
+        Descend::Never => false,
+    };
+    let mut old_folders: FxHashMap<String, Listing> = FxHashMap::default();
+    if let Some(old) = old {
+        for node in old.entries {
+            if let NodeKind::Folder(listing) = node.kind {
+                old_folders.insert(node.name, listing);
+            }
+        }
+    }
+    let mut entries = Vec::new();
+    if descends {
+        let mut folders = Vec::new();
+        for (name, path, is_dir, _) in found {
+            if name.starts_with(['.', '~']) || name == "__pycache__" {
+                continue;
+            }
+            if !is_dir {
+                let Some((stem, compiled)) = module_file(&name) else {
+                    continue;
+                };
+                if stem == "__init__" || stem.starts_with("__editable__") {
+                    continue;
+                }
+                entries.push(Node {
+                    name,
+                    kind: NodeKind::File { compiled },
+                });
+                continue;
+            }
+            if !is_identifier(&name) {
+                continue;
+            }
+            let Some(module) = join(parent, &name) else {
+                continue;
+            };
+            let old = old_folders.remove(&name);
+            // Placeholders, listed below (in parallel at the top level, where most are).
+            folders.push((entries.len(), path, module, old));
+            entries.push(Node {
+                name,
+                kind: NodeKind::Folder(Listing::empty()),
+            });
+        }
+        let sub = child_descend(depth);
+        let list_folder =
+            |(at, path, module, old): (usize, PathBuf, ModuleName, Option<Listing>)| {
+                let listing = match old {
+                    Some(old) if stamped => refresh(&path, old, Some(&module), depth + 1, sub).0,
+                    _ => list(&path, Some(&module), depth + 1, sub, stamped, None),
+                };
+                (at, listing)
+            };
+        let listed: Vec<(usize, Listing)> = if depth == 0 {
+            folders.into_par_iter().map(list_folder).collect()
+        } else {
+            folders.into_iter().map(list_folder).collect()
+        };
+        for (at, listing) in listed {
+            entries[at].kind = NodeKind::Folder(listing);
+        }
+    }
+    Listing {
+        stamp,
+        links,
+        init,
+        extension,
+        entries,
+    }
+}
+
+/// `old` when its stamps still hold, else `dir` listed again (reusing what below it holds);
+/// and whether anything was listed again.
+fn refresh(
+    dir: &Path,
+    mut old: Listing,
+    parent: Option<&ModuleName>,
+    depth: usize,
+    descend: Descend,
+) -> (Listing, bool) {
+    let holds = old.stamp.is_some()
+        && Stamp::of(dir) == old.stamp
+        && old
+            .links
+            .iter()
+            .all(|(name, stamp)| Stamp::of(&dir.join(name)) == *stamp);
+    if !holds {
+        return (list(dir, parent, depth, descend, true, Some(old)), true);
+    }
+    let sub = child_descend(depth);
+    let refresh_node = |node: &mut Node| -> bool {
+        let NodeKind::Folder(listing) = &mut node.kind else {
+            return false;
+        };
+        let module = join(parent, &node.name);
+        let (new, relisted) = refresh(
+            &dir.join(&node.name),
+            std::mem::replace(listing, Listing::empty()),
+            module.as_ref(),
+            depth + 1,
+            sub,
+        );
+        *listing = new;
+        relisted
+    };
+    // In parallel at the top level, where most folders are: a stat each.
+    let changed = if depth == 0 {
+        old.entries
+            .par_iter_mut()
+            .map(refresh_node)
+            .reduce(|| false, |a, b| a || b)
+    } else {
+        old.entries
+            .iter_mut()
+            .map(refresh_node)
+            .fold(false, |a, b| a || b)
+    };
+    (old, changed)
+}
+
+impl Listing {
+    fn empty() -> Self {
+        Listing {
+            stamp: None,
+            links: Vec::new(),
+            init: None,
+            extension: false,
+            entries: Vec::new(),
+        }
+    }
+}
+
+/// The orphans a listing of `dir` shows, in the order the entries are listed.
+fn replay(
     root: &Path,
     dir: &Path,
+    listing: &Listing,
     parent: Option<&ModuleName>,
     depth: usize,
     owned: &dyn Fn(&Path) -> bool,
     out: &mut Vec<Orphan>,
 ) {
-    let entries = sorted_entries(dir);
-    let join = |name: &str| match parent {
-        Some(p) => p.join(name),
-        None => ModuleName::new(name),
-    };
-    for (name, path, is_dir) in entries {
-        if name.starts_with(['.', '~']) || name == "__pycache__" {
-            continue;
-        }
-        if !is_dir {
-            let Some((stem, compiled)) = module_file(&name) else {
-                continue;
-            };
-            if stem == "__init__" || stem.starts_with("__editable__") || owned(&path) {
-                continue;
+    for node in &listing.entries {
+        let path = dir.join(&node.name);
+        match &node.kind {
+            NodeKind::File { compiled } => {
+                let Some((stem, _)) = module_file(&node.name) else {
+                    continue;
+                };
+                if owned(&path) {
+                    continue;
+                }
+                if let Some(module) = join(parent, stem) {
+                    out.push(Orphan {
+                        module,
+                        path,
+                        compiled: *compiled,
+                        search_path: root.to_path_buf(),
+                    });
+                }
             }
-            if let Some(module) = join(stem) {
-                out.push(Orphan {
-                    module,
-                    path,
-                    compiled,
-                    search_path: root.to_path_buf(),
-                });
+            NodeKind::Folder(sub) => {
+                let Some(module) = join(parent, &node.name) else {
+                    continue;
+                };
+                match &sub.init {
+                    Some(init) if !owned(&path.join(init)) => {
+                        out.push(Orphan {
+                            compiled: sub.extension,
+                            module,
+                            path,
+                            search_path: root.to_path_buf(),
+                        });
+                    }
+                    Some(_) => {}
+                    None if depth < MAX_NAMESPACE_DEPTH => {
+                        replay(root, &path, sub, Some(&module), depth + 1, owned, out);
+                    }
+                    None => {}
+                }
             }
-            continue;
-        }
-        if !is_identifier(&name) {
-            continue;
-        }
-        let Some(module) = join(&name) else { continue };
-        let init = sorted_entries(&path)
-            .into_iter()
-            .find(|(n, _, d)| !d && module_file(n).is_some_and(|(s, _)| s == "__init__"));
-        match init {
-            Some((_, init_path, _)) if !owned(&init_path) => {
-                out.push(Orphan {
-                    compiled: contains_extension(&path),
-                    module,
-                    path,
-                    search_path: root.to_path_buf(),
-                });
-            }
-            Some(_) => {}
-            None if depth < MAX_NAMESPACE_DEPTH => {
-                scan(root, &path, Some(&module), depth + 1, owned, out);
-            }
-            None => {}
         }
     }
 }
 
-/// Whether a package folder holds an extension module (top level only; enough to warn).
-fn contains_extension(dir: &Path) -> bool {
-    sorted_entries(dir)
-        .iter()
-        .any(|(n, _, d)| !d && module_file(n).is_some_and(|(_, compiled)| compiled))
+/// A folder's entries in name order: name, path, whether a folder (following symlinks) and
+/// whether a symlink. Names that are not UTF-8 are left out.
+fn sorted_entries(dir: &Path) -> Vec<(String, PathBuf, bool, bool)> {
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, PathBuf, bool, bool)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let path = e.path();
+            // The listing's own type avoids a stat per entry; only symlinks are followed.
+            let (is_dir, is_link) = match e.file_type() {
+                Ok(t) if t.is_symlink() => (path.is_dir(), true),
+                Ok(t) => (t.is_dir(), false),
+                Err(_) => (path.is_dir(), false),
+            };
+            Some((name, path, is_dir, is_link))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 #[cfg(test)]
