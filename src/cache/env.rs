@@ -1,17 +1,32 @@
 //! The environment cache: each `*.dist-info` folder's reading ([`Distribution`] as
-//! `dist_info::read` returns it), keyed by the folder's path, the site-packages folder and
-//! prefix it was read against, the folder's size and modification time, and the name, size
-//! and modification time of every entry in it (so a RECORD rewritten in place, which leaves
-//! the folder's own time alone, is seen). One cache file per environment:
-//! `{cache_dir}/env-v1/{hash of the prefix}.bin`, with envscan's build in its header.
+//! `dist_info::read` returns it, with the modules its files make), and the orphan search's
+//! listing of each search-path folder ([`Listing`]). One cache file per environment:
+//! `{cache_dir}/env-v2/{hash of the prefix}.bin`, with envscan's build in its header.
 //!
-//! An unchanged folder costs a listing and a `stat` per entry instead of reading and parsing
-//! METADATA and RECORD; a changed or new one is read again alone; entries of folders that are
-//! gone are dropped on the next write. What is cached is only what the reader produced
-//! cleanly: a folder whose reading gave any diagnostic, whose paths are not UTF-8, or which
-//! is an `.egg-info` (read through files below it) is read every time. Requires-Dist lines
-//! and versions are stored as text and parsed again on load with the reader's own functions,
-//! so the parsed forms need no serde of their own.
+//! A folder's entry is keyed by its path, the site-packages folder and prefix it was read
+//! against, the folder's own size and modification time, and the size and time of RECORD
+//! and METADATA, stat'ed by path. The folder's time moves whenever a file in it is created,
+//! removed or renamed (how installers write, and how pip, uv and conda replace a
+//! distribution: a new folder); RECORD and METADATA are the two files people and tools
+//! rewrite in place, which leaves the folder's time alone. INSTALLER, direct_url.json,
+//! entry_points.txt and top_level.txt rewritten in place (no installer does) are not seen
+//! until the folder changes: three stats per distribution instead of a listing and a stat per
+//! file, the price of a warm run being a few milliseconds. Stamps are taken before anything is
+//! read, so a change during the reading leaves a key that no longer matches.
+//!
+//! An unchanged folder costs those three stats instead of reading and parsing METADATA and
+//! RECORD and deriving its modules; a changed or new one is read again alone; entries of
+//! folders that are gone are dropped on the next write. What is cached is only what the reader
+//! produced cleanly: a folder whose reading gave any diagnostic, whose paths are not UTF-8, or
+//! which is an `.egg-info` (read through files below it) is read every time. Requires-Dist
+//! lines, versions and module names are stored as text and parsed again on load with the
+//! pipeline's own functions, so the parsed forms need no serde of their own.
+//!
+//! A search-path folder's listing (see `file_index`) holds what the orphan search saw, with
+//! the stamp of every folder it listed (the search-path folder, each package and namespace
+//! folder it looked into) and of every symlink's target; on a warm run only a folder whose
+//! stamp moved is listed again. Ownership is never cached: the orphans are worked out again
+//! from the listing and this run's file index, so a changed RECORD changes them too.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -23,7 +38,7 @@ use super::{Stamp, Store};
 use crate::diagnostic::Diagnostic;
 use crate::env::direct_url::{DirectSource, DirectUrl, VcsInfo};
 use crate::env::file_index::{self, Listing};
-use crate::env::{DistKind, Distribution, EntryPoint, MetadataFormat, metadata};
+use crate::env::{DistKind, Distribution, EntryPoint, Files, MetadataFormat, metadata};
 use crate::names::{ModuleName, PackageName};
 
 const KIND: &str = "env-v2";
@@ -349,25 +364,32 @@ impl DistRecord {
         })
     }
 
-    /// The files again, absolute; `None` when the front coding does not add up.
-    fn files(&self, site_packages: &Path) -> Option<Vec<PathBuf>> {
-        let mut files = Vec::with_capacity(self.shared.len());
-        if self.shared.is_empty() {
-            return self.files.is_empty().then_some(files);
-        }
-        let mut current = String::new();
+    /// The files again; `None` when the front coding does not add up.
+    fn files(&self, site_packages: &Path) -> Option<Files> {
+        let mut text = String::with_capacity(self.files.len() * 3);
+        let mut ends = Vec::with_capacity(self.shared.len());
         let mut rests = self.files.split('\0');
+        let mut start = 0;
         for &shared in &self.shared {
+            // The first `shared` bytes of the one before, then the rest.
             let shared = usize::from(shared);
             let rest = rests.next()?;
-            if !current.is_char_boundary(shared) {
+            let previous = text.get(start..)?;
+            let common = previous.get(..shared)?.len();
+            let copy_from = start;
+            start = text.len();
+            text.extend_from_within(copy_from..copy_from + common);
+            text.push_str(rest);
+            ends.push(u32::try_from(text.len()).ok()?);
+        }
+        if self.shared.is_empty() {
+            if !self.files.is_empty() {
                 return None;
             }
-            current.truncate(shared);
-            current.push_str(rest);
-            files.push(join_stored(site_packages, &current));
+        } else if rests.next().is_some() {
+            return None;
         }
-        rests.next().is_none().then_some(files)
+        Files::from_text(site_packages, text, ends)
     }
 
     fn to_dist(&self, metadata_dir: &Path, site_packages: &Path) -> Option<Distribution> {

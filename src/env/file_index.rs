@@ -12,7 +12,13 @@
 //! scripts with dashes) never make modules; neither do stubs (`.pyi`) or bytecode.
 //!
 //! Orphans: modules on site-packages and `.pth` folders that nobody owns, found by listing
-//! each folder's top level and descending only into namespace folders (no `__init__`).
+//! each folder's top level and descending only into namespace folders (no `__init__`). The
+//! search is in two steps: a [`Listing`] of what the filesystem holds (names, folder or not,
+//! each folder's `__init__` and whether it holds an extension), then the orphans that listing
+//! shows given who owns what. The environment cache keeps the listing with the stamp of every
+//! folder listed (taken before the listing) and of every symlink's target, so a later run
+//! stats those folders and lists again only the ones whose stamp moved: a module or package
+//! created or removed moves its folder's time, an `__init__.py` appearing moves its package's.
 
 use std::collections::BTreeSet;
 use std::collections::hash_map::Entry;
@@ -47,8 +53,8 @@ pub struct FileIndex {
     roots: Vec<(PathBuf, DistId)>,
 }
 
-fn hash_path(path: &Path) -> u64 {
-    FxBuildHasher.hash_one(path.as_os_str().as_encoded_bytes())
+fn hash_path(path: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(path)
 }
 
 impl FileIndex {
@@ -58,19 +64,34 @@ impl FileIndex {
         let mut index = Self::default();
         let total = distributions.iter().map(|d| d.files.len()).sum();
         index.files.reserve(total);
-        for (d, dist) in distributions.iter().enumerate() {
-            for (f, file) in dist.files.iter().enumerate() {
-                let entry = (DistId(d), f as u32);
-                match index.files.entry(hash_path(file)) {
+        // Paths by their bytes (a distribution read from the cache makes none), hashed in
+        // parallel; the first owner of a hash is decided in order.
+        let hashes: Vec<Vec<u64>> = distributions
+            .par_iter()
+            .map(|dist| {
+                let mut hashes = Vec::with_capacity(dist.files.len());
+                dist.files
+                    .for_each_bytes(|_, file| hashes.push(hash_path(file)));
+                hashes
+            })
+            .collect();
+        for (d, dist_hashes) in hashes.iter().enumerate() {
+            for (f, &hash) in dist_hashes.iter().enumerate() {
+                match index.files.entry(hash) {
                     Entry::Vacant(slot) => {
-                        slot.insert(entry);
+                        slot.insert((DistId(d), f as u32));
                     }
                     Entry::Occupied(slot) => {
+                        // The same path twice, or (rarely) two paths with one hash.
                         let (od, of) = *slot.get();
-                        if distributions[od.0].files[of as usize] != *file {
+                        let Some(file) = distributions[d].files.path_at(f) else {
+                            continue;
+                        };
+                        let bytes = file.as_os_str().as_encoded_bytes();
+                        if !distributions[od.0].files.is_at(of as usize, bytes) {
                             index
                                 .collisions
-                                .entry(file.clone().into_os_string())
+                                .entry(file.into_os_string())
                                 .or_insert(DistId(d));
                         }
                     }
@@ -93,11 +114,9 @@ impl FileIndex {
     }
 
     fn exact(&self, path: &Path, distributions: &[Distribution]) -> Option<DistId> {
-        if let Some(&(d, f)) = self.files.get(&hash_path(path))
-            && distributions[d.0]
-                .files
-                .get(f as usize)
-                .is_some_and(|p| p == path)
+        let bytes = path.as_os_str().as_encoded_bytes();
+        if let Some(&(d, f)) = self.files.get(&hash_path(bytes))
+            && distributions[d.0].files.is_at(f as usize, bytes)
         {
             return Some(d);
         }
@@ -635,7 +654,7 @@ mod tests {
         fs_err::create_dir_all(&folder).unwrap();
         let mut dist =
             crate::env::dist_info::read(&folder, dir.path(), dir.path(), &mut Vec::new());
-        dist.files = vec![PathBuf::from("/src/inner/x.py")];
+        dist.files = vec![PathBuf::from("/src/inner/x.py")].into();
         let dists = vec![dist.clone(), dist.clone(), dist.clone(), dist];
         let mut index = FileIndex::build(&dists);
         index.insert_root(PathBuf::from("/src"), DistId(1));
