@@ -253,7 +253,7 @@ pub fn find_orphans(folder: &Path, owner: &dyn Fn(&Path) -> bool, out: &mut Vec<
 }
 
 /// [`find_orphans`] from a listing an earlier run kept: only the folders whose stamps moved
-/// are listed again. Returns the listing to keep and whether any part of it was listed anew.
+/// are listed again. Returns the listing to keep and whether it differs from `old`.
 pub fn find_orphans_cached(
     folder: &Path,
     owner: &dyn Fn(&Path) -> bool,
@@ -435,7 +435,7 @@ fn list(
 }
 
 /// `old` when its stamps still hold, else `dir` listed again (reusing what below it holds);
-/// and whether anything was listed again.
+/// and whether the listing changed.
 fn refresh(
     dir: &Path,
     mut old: Listing,
@@ -450,7 +450,11 @@ fn refresh(
             .iter()
             .all(|(name, stamp)| Stamp::of(&dir.join(name)) == *stamp);
     if !holds {
-        return (list(dir, parent, depth, descend, true, Some(old)), true);
+        // Changed when it lists differently (a folder that cannot be stamped, such as one that
+        // is gone, lists the same every time and is not written again).
+        let new = list(dir, parent, depth, descend, true, Some(old.clone()));
+        let changed = new != old;
+        return (new, changed);
     }
     let sub = child_descend(depth);
     let refresh_node = |node: &mut Node| -> bool {
@@ -469,17 +473,13 @@ fn refresh(
         relisted
     };
     // In parallel at the top level, where most folders are: a stat each.
-    let changed = if depth == 0 {
-        old.entries
-            .par_iter_mut()
-            .map(refresh_node)
-            .reduce(|| false, |a, b| a || b)
+    // Every child refreshed (no short cut): each keeps its own listing up to date.
+    let changed: Vec<bool> = if depth == 0 {
+        old.entries.par_iter_mut().map(refresh_node).collect()
     } else {
-        old.entries
-            .iter_mut()
-            .map(refresh_node)
-            .fold(false, |a, b| a || b)
+        old.entries.iter_mut().map(refresh_node).collect()
     };
+    let changed = changed.contains(&true);
     (old, changed)
 }
 
