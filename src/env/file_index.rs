@@ -41,20 +41,21 @@ const MAX_NAMESPACE_DEPTH: usize = 4;
 
 /// Which distribution owns each installed file.
 ///
-/// Keys are 64-bit hashes of the path bytes pointing back into the distributions' own file
-/// lists, so no path is copied (an environment can hold a few hundred thousand files); a hit
-/// is confirmed by comparing the stored path, and the rare different path with the same
-/// hash goes to `collisions`.
+/// Keys are 32-bit hashes of the path bytes pointing back (distribution, file) into the
+/// distributions' own file lists, so no path is copied (an environment can hold a few hundred
+/// thousand files) and an entry is 12 bytes; a hit is confirmed by comparing the stored path's
+/// bytes, and the rare different path with the same hash goes to `collisions`.
 #[derive(Debug, Default)]
 pub struct FileIndex {
-    files: FxHashMap<u64, (DistId, u32)>,
+    files: FxHashMap<u32, (u32, u32)>,
     collisions: FxHashMap<OsString, DistId>,
     /// Folders owned as a whole (editable and path installs), longest first.
     roots: Vec<(PathBuf, DistId)>,
 }
 
-fn hash_path(path: &[u8]) -> u64 {
-    FxBuildHasher.hash_one(path)
+fn hash_path(path: &[u8]) -> u32 {
+    let hash = FxBuildHasher.hash_one(path);
+    (hash ^ (hash >> 32)) as u32
 }
 
 impl FileIndex {
@@ -66,7 +67,7 @@ impl FileIndex {
         index.files.reserve(total);
         // Paths by their bytes (a distribution read from the cache makes none), hashed in
         // parallel; the first owner of a hash is decided in order.
-        let hashes: Vec<Vec<u64>> = distributions
+        let hashes: Vec<Vec<u32>> = distributions
             .par_iter()
             .map(|dist| {
                 let mut hashes = Vec::with_capacity(dist.files.len());
@@ -79,7 +80,7 @@ impl FileIndex {
             for (f, &hash) in dist_hashes.iter().enumerate() {
                 match index.files.entry(hash) {
                     Entry::Vacant(slot) => {
-                        slot.insert((DistId(d), f as u32));
+                        slot.insert((d as u32, f as u32));
                     }
                     Entry::Occupied(slot) => {
                         // The same path twice, or (rarely) two paths with one hash.
@@ -88,7 +89,7 @@ impl FileIndex {
                             continue;
                         };
                         let bytes = file.as_os_str().as_encoded_bytes();
-                        if !distributions[od.0].files.is_at(of as usize, bytes) {
+                        if !distributions[od as usize].files.is_at(of as usize, bytes) {
                             index
                                 .collisions
                                 .entry(file.into_os_string())
@@ -116,9 +117,10 @@ impl FileIndex {
     fn exact(&self, path: &Path, distributions: &[Distribution]) -> Option<DistId> {
         let bytes = path.as_os_str().as_encoded_bytes();
         if let Some(&(d, f)) = self.files.get(&hash_path(bytes))
-            && distributions[d.0].files.is_at(f as usize, bytes)
+            && let Some(dist) = distributions.get(d as usize)
+            && dist.files.is_at(f as usize, bytes)
         {
-            return Some(d);
+            return Some(DistId(d as usize));
         }
         self.collisions.get(path.as_os_str()).copied()
     }
