@@ -1,17 +1,32 @@
 //! The environment cache: each `*.dist-info` folder's reading ([`Distribution`] as
-//! `dist_info::read` returns it), keyed by the folder's path, the site-packages folder and
-//! prefix it was read against, the folder's size and modification time, and the name, size
-//! and modification time of every entry in it (so a RECORD rewritten in place, which leaves
-//! the folder's own time alone, is seen). One cache file per environment:
-//! `{cache_dir}/env-v1/{hash of the prefix}.bin`, with envscan's build in its header.
+//! `dist_info::read` returns it, with the modules its files make), and the orphan search's
+//! listing of each search-path folder ([`Listing`]). One cache file per environment:
+//! `{cache_dir}/env-v2/{hash of the prefix}.bin`, with envscan's build in its header.
 //!
-//! An unchanged folder costs a listing and a `stat` per entry instead of reading and parsing
-//! METADATA and RECORD; a changed or new one is read again alone; entries of folders that are
-//! gone are dropped on the next write. What is cached is only what the reader produced
-//! cleanly: a folder whose reading gave any diagnostic, whose paths are not UTF-8, or which
-//! is an `.egg-info` (read through files below it) is read every time. Requires-Dist lines
-//! and versions are stored as text and parsed again on load with the reader's own functions,
-//! so the parsed forms need no serde of their own.
+//! A folder's entry is keyed by its path, the site-packages folder and prefix it was read
+//! against, the folder's own size and modification time, and the size and time of RECORD
+//! and METADATA, stat'ed by path. The folder's time moves whenever a file in it is created,
+//! removed or renamed (how installers write, and how pip, uv and conda replace a
+//! distribution: a new folder); RECORD and METADATA are the two files people and tools
+//! rewrite in place, which leaves the folder's time alone. INSTALLER, direct_url.json,
+//! entry_points.txt and top_level.txt rewritten in place (no installer does) are not seen
+//! until the folder changes: three stats per distribution instead of a listing and a stat per
+//! file, the price of a warm run being a few milliseconds. Stamps are taken before anything is
+//! read, so a change during the reading leaves a key that no longer matches.
+//!
+//! An unchanged folder costs those three stats instead of reading and parsing METADATA and
+//! RECORD and deriving its modules; a changed or new one is read again alone; entries of
+//! folders that are gone are dropped on the next write. What is cached is only what the reader
+//! produced cleanly: a folder whose reading gave any diagnostic, whose paths are not UTF-8, or
+//! which is an `.egg-info` (read through files below it) is read every time. Requires-Dist
+//! lines, versions and module names are stored as text and parsed again on load with the
+//! pipeline's own functions, so the parsed forms need no serde of their own.
+//!
+//! A search-path folder's listing (see `file_index`) holds what the orphan search saw, with
+//! the stamp of every folder it listed (the search-path folder, each package and namespace
+//! folder it looked into) and of every symlink's target; on a warm run only a folder whose
+//! stamp moved is listed again. Ownership is never cached: the orphans are worked out again
+//! from the listing and this run's file index, so a changed RECORD changes them too.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -22,10 +37,11 @@ use serde::{Deserialize, Serialize};
 use super::{Stamp, Store};
 use crate::diagnostic::Diagnostic;
 use crate::env::direct_url::{DirectSource, DirectUrl, VcsInfo};
-use crate::env::{DistKind, Distribution, EntryPoint, MetadataFormat, metadata};
-use crate::names::PackageName;
+use crate::env::file_index::{self, Listing};
+use crate::env::{DistKind, Distribution, EntryPoint, Files, MetadataFormat, metadata};
+use crate::names::{ModuleName, PackageName};
 
-const KIND: &str = "env-v1";
+const KIND: &str = "env-v2";
 
 /// What a folder's entry is keyed by.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,35 +49,25 @@ struct Key {
     metadata_dir: String,
     site_packages: String,
     prefix: String,
+    /// The folder's own stamp: moves when a file in it is created, removed or renamed.
     folder: Stamp,
-    /// Every entry of the folder, by name, sorted.
-    listing: Vec<(String, Stamp)>,
+    /// RECORD's and METADATA's, by path (`None`: absent): these two are rewritten in place.
+    record: Option<Stamp>,
+    metadata: Option<Stamp>,
 }
 
 impl Key {
+    /// Taken before the folder is read, so that a change during the reading moves the
+    /// stamps past the ones kept.
     fn of(metadata_dir: &Path, site_packages: &Path, prefix: &Path) -> Option<Self> {
         let folder = Stamp::of(metadata_dir)?;
-        let mut listing = Vec::new();
-        for entry in fs_err::read_dir(metadata_dir).ok()? {
-            let entry = entry.ok()?;
-            let name = entry.file_name().into_string().ok()?;
-            // The listing's own metadata (a stat relative to the open folder); a symlink's
-            // target, as the reader follows it.
-            let metadata = entry.metadata().ok()?;
-            let stamp = if metadata.file_type().is_symlink() {
-                Stamp::of(&entry.path())?
-            } else {
-                Stamp::from_metadata(&metadata)?
-            };
-            listing.push((name, stamp));
-        }
-        listing.sort_by(|a, b| a.0.cmp(&b.0));
         Some(Key {
             metadata_dir: metadata_dir.to_str()?.to_string(),
             site_packages: site_packages.to_str()?.to_string(),
             prefix: prefix.to_str()?.to_string(),
             folder,
-            listing,
+            record: Stamp::of(&metadata_dir.join("RECORD")),
+            metadata: Stamp::of(&metadata_dir.join("METADATA")),
         })
     }
 }
@@ -72,36 +78,47 @@ struct Entry {
     dist: DistRecord,
 }
 
+/// A cache file's entries.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Contents {
+    dists: Vec<Entry>,
+    /// The orphan search's listing of each search-path folder, by path.
+    folders: Vec<(String, Listing)>,
+}
+
 pub struct EnvCache {
     store: Store,
     old: FxHashMap<String, Entry>,
     hits: Mutex<Vec<String>>,
     fresh: Mutex<Vec<Entry>>,
+    old_folders: FxHashMap<String, Listing>,
+    folders: Vec<(String, Listing)>,
+    folders_changed: bool,
 }
 
 impl EnvCache {
     /// The cache of the environment at `prefix`.
     pub fn open(cache_dir: &Path, prefix: &Path) -> Self {
         let store = Store::new(cache_dir, KIND, prefix, String::new());
-        let old = store
-            .load::<Vec<Entry>>()
-            .map(|entries| {
-                entries
-                    .into_iter()
-                    .map(|e| (e.key.metadata_dir.clone(), e))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let contents = store.load::<Contents>().unwrap_or_default();
         EnvCache {
             store,
-            old,
+            old: contents
+                .dists
+                .into_iter()
+                .map(|e| (e.key.metadata_dir.clone(), e))
+                .collect(),
             hits: Mutex::new(Vec::new()),
             fresh: Mutex::new(Vec::new()),
+            old_folders: contents.folders.into_iter().collect(),
+            folders: Vec::new(),
+            folders_changed: false,
         }
     }
 
-    /// The distribution of the dist-info folder `metadata_dir`: its entry's when the key
-    /// matches, else what `read` returns (kept for the next run when it is clean).
+    /// The distribution of the dist-info folder `metadata_dir`, with the modules its files
+    /// make (`modules`, `has_compiled_modules`) filled: its entry's when the key matches,
+    /// else what `read` returns (kept for the next run when it is clean).
     pub fn get_or_read(
         &self,
         metadata_dir: &Path,
@@ -111,7 +128,8 @@ impl EnvCache {
     ) -> (Distribution, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
         let Some(key) = Key::of(metadata_dir, site_packages, prefix) else {
-            let dist = read(&mut diagnostics);
+            let mut dist = read(&mut diagnostics);
+            fill_modules(&mut dist);
             return (dist, diagnostics);
         };
         if let Some(entry) = self.old.get(&key.metadata_dir)
@@ -123,29 +141,68 @@ impl EnvCache {
             }
             return (dist, diagnostics);
         }
-        let dist = read(&mut diagnostics);
-        if diagnostics.is_empty()
-            && let Some(record) = DistRecord::new(&dist)
+        let mut dist = read(&mut diagnostics);
+        let record = if diagnostics.is_empty() {
+            DistRecord::new(&dist)
+        } else {
+            None
+        };
+        fill_modules(&mut dist);
+        if let Some(mut record) = record
             && let Ok(mut fresh) = self.fresh.lock()
         {
+            record.modules = dist
+                .modules
+                .iter()
+                .map(|m| m.as_str().to_string())
+                .collect();
+            record.compiled = dist.has_compiled_modules;
             fresh.push(Entry { key, dist: record });
         }
         (dist, diagnostics)
     }
 
-    /// Writes the cache when an entry was added or dropped.
+    /// The orphans of the search-path folder `folder`, through the listing kept for it.
+    pub fn find_orphans(
+        &mut self,
+        folder: &Path,
+        owner: &dyn Fn(&Path) -> bool,
+        out: &mut Vec<file_index::Orphan>,
+    ) {
+        let Some(name) = folder.to_str().map(str::to_string) else {
+            file_index::find_orphans(folder, owner, out);
+            return;
+        };
+        let old = self.old_folders.remove(&name);
+        let (listing, changed) = file_index::find_orphans_cached(folder, owner, out, old);
+        self.folders_changed |= changed;
+        self.folders.push((name, listing));
+    }
+
+    /// Writes the cache when an entry was added, changed or dropped.
     pub fn save(self) {
         let hits = self.hits.into_inner().unwrap_or_default();
         let fresh = self.fresh.into_inner().unwrap_or_default();
-        if fresh.is_empty() && hits.len() == self.old.len() {
+        let folders_changed = self.folders_changed || !self.old_folders.is_empty();
+        if fresh.is_empty() && hits.len() == self.old.len() && !folders_changed {
             return;
         }
         let mut old = self.old;
-        let mut entries: Vec<Entry> = hits.iter().filter_map(|k| old.remove(k)).collect();
-        entries.extend(fresh);
-        entries.sort_by(|a, b| a.key.metadata_dir.cmp(&b.key.metadata_dir));
-        self.store.store(&entries);
+        let mut dists: Vec<Entry> = hits.iter().filter_map(|k| old.remove(k)).collect();
+        dists.extend(fresh);
+        dists.sort_by(|a, b| a.key.metadata_dir.cmp(&b.key.metadata_dir));
+        let mut folders = self.folders;
+        folders.sort_by(|a, b| a.0.cmp(&b.0));
+        folders.dedup_by(|a, b| a.0 == b.0);
+        self.store.store(&Contents { dists, folders });
     }
+}
+
+/// Fills the modules a distribution's files make, as the environment shows them.
+pub fn fill_modules(dist: &mut Distribution) {
+    let (modules, compiled) = file_index::modules_of_files(&dist.files, &dist.site_packages);
+    dist.modules = modules;
+    dist.has_compiled_modules = compiled;
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -180,9 +237,16 @@ struct DistRecord {
     direct_url: Option<DirectUrlRecord>,
     top_level: Vec<String>,
     entry_points: Vec<(String, String, String)>,
-    /// Relative to site-packages when that gives back the same bytes, else absolute.
-    files: Vec<String>,
+    /// Each relative to site-packages when that gives back the same bytes, else absolute,
+    /// front-coded: how many bytes it shares with the one before (`shared`), and the rest,
+    /// separated by NUL (which no path holds). One string to decode instead of thousands, and
+    /// a third of the bytes (RECORD is sorted: `pkg/sub/a.py` follows `pkg/sub/__init__.py`).
+    files: String,
+    shared: Vec<u16>,
     external_files: Vec<String>,
+    /// What `file_index::modules_of_files` makes of `files`.
+    modules: Vec<String>,
+    compiled: bool,
 }
 
 /// `path` as `base.join(stored)` gives it back byte for byte; `None` when not UTF-8.
@@ -195,6 +259,14 @@ fn store_path(path: &Path, base: &Path) -> Option<String> {
         return Some(rest.to_string());
     }
     Some(text.to_string())
+}
+
+/// `base.join(stored)`, allocated once.
+fn join_stored(base: &Path, stored: &str) -> PathBuf {
+    let mut path = PathBuf::with_capacity(base.as_os_str().len() + 1 + stored.len());
+    path.push(base);
+    path.push(stored);
+    path
 }
 
 impl DistRecord {
@@ -231,6 +303,30 @@ impl DistRecord {
         if !untouched {
             return None;
         }
+        let mut joined = String::new();
+        let mut shared = Vec::with_capacity(files.len());
+        let mut previous = String::new();
+        for file in files {
+            let stored = store_path(file, site_packages)?;
+            if stored.contains('\0') {
+                return None;
+            }
+            let mut common = previous
+                .bytes()
+                .zip(stored.bytes())
+                .take(usize::from(u16::MAX))
+                .take_while(|(a, b)| a == b)
+                .count();
+            while !stored.is_char_boundary(common) {
+                common -= 1;
+            }
+            if !shared.is_empty() {
+                joined.push('\0');
+            }
+            joined.push_str(&stored[common..]);
+            shared.push(u16::try_from(common).ok()?);
+            previous = stored;
+        }
         Some(DistRecord {
             name: name.as_str().to_string(),
             display_name: display_name.clone(),
@@ -257,15 +353,43 @@ impl DistRecord {
                 .iter()
                 .map(|e| (e.group.clone(), e.name.clone(), e.value.clone()))
                 .collect(),
-            files: files
-                .iter()
-                .map(|f| store_path(f, site_packages))
-                .collect::<Option<_>>()?,
+            files: joined,
+            shared,
             external_files: external_files
                 .iter()
                 .map(|f| store_path(f, site_packages))
                 .collect::<Option<_>>()?,
+            modules: Vec::new(),
+            compiled: false,
         })
+    }
+
+    /// The files again; `None` when the front coding does not add up.
+    fn files(&self, site_packages: &Path) -> Option<Files> {
+        let mut text = String::with_capacity(self.files.len() * 3);
+        let mut ends = Vec::with_capacity(self.shared.len());
+        let mut rests = self.files.split('\0');
+        let mut start = 0;
+        for &shared in &self.shared {
+            // The first `shared` bytes of the one before, then the rest.
+            let shared = usize::from(shared);
+            let rest = rests.next()?;
+            let previous = text.get(start..)?;
+            let common = previous.get(..shared)?.len();
+            let copy_from = start;
+            start = text.len();
+            text.extend_from_within(copy_from..copy_from + common);
+            text.push_str(rest);
+            ends.push(u32::try_from(text.len()).ok()?);
+        }
+        if self.shared.is_empty() {
+            if !self.files.is_empty() {
+                return None;
+            }
+        } else if rests.next().is_some() {
+            return None;
+        }
+        Files::from_text(site_packages, text, ends)
     }
 
     fn to_dist(&self, metadata_dir: &Path, site_packages: &Path) -> Option<Distribution> {
@@ -290,7 +414,12 @@ impl DistRecord {
         if !diagnostics.is_empty() {
             return None;
         }
-        let join = |stored: &String| -> PathBuf { site_packages.join(stored) };
+        let files = self.files(site_packages)?;
+        let modules = self
+            .modules
+            .iter()
+            .map(|m| ModuleName::new(m))
+            .collect::<Option<Vec<_>>>()?;
         Some(Distribution {
             name: PackageName::new(&self.name),
             display_name: self.display_name.clone(),
@@ -333,12 +462,16 @@ impl DistRecord {
                     value: value.clone(),
                 })
                 .collect(),
-            modules: Vec::new(),
-            files: self.files.iter().map(join).collect(),
-            external_files: self.external_files.iter().map(join).collect(),
+            modules,
+            files,
+            external_files: self
+                .external_files
+                .iter()
+                .map(|stored| join_stored(site_packages, stored))
+                .collect(),
             editable_roots: Vec::new(),
             conda: None,
-            has_compiled_modules: false,
+            has_compiled_modules: self.compiled,
         })
     }
 }

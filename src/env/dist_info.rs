@@ -199,7 +199,7 @@ pub(super) fn from_core_metadata(
         top_level: Vec::new(),
         entry_points: Vec::new(),
         modules: Vec::new(),
-        files: Vec::new(),
+        files: Default::default(),
         external_files: Vec::new(),
         editable_roots: Vec::new(),
         conda: None,
@@ -290,9 +290,10 @@ pub(super) fn place_entries(
     record_path: &Path,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    let mut files = std::mem::take(&mut dist.files).to_vec();
     for entry in entries {
         match record::place(&entry.path, base, site_packages, prefix) {
-            Ok(Placement::Inside(path)) => dist.files.push(path),
+            Ok(Placement::Inside(path)) => files.push(path),
             Ok(Placement::External(path)) => dist.external_files.push(path),
             Err(refusal) => {
                 diagnostics.push(record::refusal_diagnostic(refusal, entry, record_path));
@@ -300,8 +301,9 @@ pub(super) fn place_entries(
         }
     }
     // Byte order: comparing paths component by component is several times slower.
-    dist.files.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
-    dist.files.dedup();
+    files.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+    files.dedup();
+    dist.files = files.into();
     dist.external_files
         .sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
     dist.external_files.dedup();
@@ -373,7 +375,7 @@ mod tests {
         let dist = read(&folder, dir.path(), dir.path(), &mut diags);
         assert_eq!(dist.name.as_str(), "foo-bar");
         assert_eq!(dist.version, "2.0");
-        assert_eq!(dist.files, [dir.path().join("foo_bar.py")]);
+        assert_eq!(*dist.files, [dir.path().join("foo_bar.py")]);
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].code, METADATA_FIELD_MISSING);
     }

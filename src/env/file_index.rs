@@ -12,20 +12,28 @@
 //! scripts with dashes) never make modules; neither do stubs (`.pyi`) or bytecode.
 //!
 //! Orphans: modules on site-packages and `.pth` folders that nobody owns, found by listing
-//! each folder's top level and descending only into namespace folders (no `__init__`).
+//! each folder's top level and descending only into namespace folders (no `__init__`). The
+//! search is in two steps: a [`Listing`] of what the filesystem holds (names, folder or not,
+//! each folder's `__init__` and whether it holds an extension), then the orphans that listing
+//! shows given who owns what. The environment cache keeps the listing with the stamp of every
+//! folder listed (taken before the listing) and of every symlink's target, so a later run
+//! stats those folders and lists again only the ones whose stamp moved: a module or package
+//! created or removed moves its folder's time, an `__init__.py` appearing moves its package's.
 
 use std::collections::BTreeSet;
 use std::collections::hash_map::Entry;
 use std::ffi::OsString;
 use std::hash::BuildHasher;
 
+use rayon::prelude::*;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{DistId, Distribution};
+use crate::cache::Stamp;
 use crate::names::{ModuleName, is_identifier};
 
 /// How deep orphan search descends into namespace folders.
@@ -33,20 +41,21 @@ const MAX_NAMESPACE_DEPTH: usize = 4;
 
 /// Which distribution owns each installed file.
 ///
-/// Keys are 64-bit hashes of the path bytes pointing back into the distributions' own file
-/// lists, so no path is copied (an environment can hold a few hundred thousand files); a hit
-/// is confirmed by comparing the stored path, and the rare different path with the same
-/// hash goes to `collisions`.
+/// Keys are 32-bit hashes of the path bytes pointing back (distribution, file) into the
+/// distributions' own file lists, so no path is copied (an environment can hold a few hundred
+/// thousand files) and an entry is 12 bytes; a hit is confirmed by comparing the stored path's
+/// bytes, and the rare different path with the same hash goes to `collisions`.
 #[derive(Debug, Default)]
 pub struct FileIndex {
-    files: FxHashMap<u64, (DistId, u32)>,
+    files: FxHashMap<u32, (u32, u32)>,
     collisions: FxHashMap<OsString, DistId>,
     /// Folders owned as a whole (editable and path installs), longest first.
     roots: Vec<(PathBuf, DistId)>,
 }
 
-fn hash_path(path: &Path) -> u64 {
-    FxBuildHasher.hash_one(path.as_os_str().as_encoded_bytes())
+fn hash_path(path: &[u8]) -> u32 {
+    let hash = FxBuildHasher.hash_one(path);
+    (hash ^ (hash >> 32)) as u32
 }
 
 impl FileIndex {
@@ -56,19 +65,34 @@ impl FileIndex {
         let mut index = Self::default();
         let total = distributions.iter().map(|d| d.files.len()).sum();
         index.files.reserve(total);
-        for (d, dist) in distributions.iter().enumerate() {
-            for (f, file) in dist.files.iter().enumerate() {
-                let entry = (DistId(d), f as u32);
-                match index.files.entry(hash_path(file)) {
+        // Paths by their bytes (a distribution read from the cache makes none), hashed in
+        // parallel; the first owner of a hash is decided in order.
+        let hashes: Vec<Vec<u32>> = distributions
+            .par_iter()
+            .map(|dist| {
+                let mut hashes = Vec::with_capacity(dist.files.len());
+                dist.files
+                    .for_each_bytes(|_, file| hashes.push(hash_path(file)));
+                hashes
+            })
+            .collect();
+        for (d, dist_hashes) in hashes.iter().enumerate() {
+            for (f, &hash) in dist_hashes.iter().enumerate() {
+                match index.files.entry(hash) {
                     Entry::Vacant(slot) => {
-                        slot.insert(entry);
+                        slot.insert((d as u32, f as u32));
                     }
                     Entry::Occupied(slot) => {
+                        // The same path twice, or (rarely) two paths with one hash.
                         let (od, of) = *slot.get();
-                        if distributions[od.0].files[of as usize] != *file {
+                        let Some(file) = distributions[d].files.path_at(f) else {
+                            continue;
+                        };
+                        let bytes = file.as_os_str().as_encoded_bytes();
+                        if !distributions[od as usize].files.is_at(of as usize, bytes) {
                             index
                                 .collisions
-                                .entry(file.clone().into_os_string())
+                                .entry(file.into_os_string())
                                 .or_insert(DistId(d));
                         }
                     }
@@ -91,13 +115,12 @@ impl FileIndex {
     }
 
     fn exact(&self, path: &Path, distributions: &[Distribution]) -> Option<DistId> {
-        if let Some(&(d, f)) = self.files.get(&hash_path(path))
-            && distributions[d.0]
-                .files
-                .get(f as usize)
-                .is_some_and(|p| p == path)
+        let bytes = path.as_os_str().as_encoded_bytes();
+        if let Some(&(d, f)) = self.files.get(&hash_path(bytes))
+            && let Some(dist) = distributions.get(d as usize)
+            && dist.files.is_at(f as usize, bytes)
         {
-            return Some(d);
+            return Some(DistId(d as usize));
         }
         self.collisions.get(path.as_os_str()).copied()
     }
@@ -227,95 +250,328 @@ pub struct OrphanReport {
 /// The top-level importable modules of a folder that `owner` does not place, with namespace
 /// folders searched a few levels down.
 pub fn find_orphans(folder: &Path, owner: &dyn Fn(&Path) -> bool, out: &mut Vec<Orphan>) {
-    scan(folder, folder, None, 0, owner, out);
+    let listing = list(folder, None, 0, Descend::Always, false, None);
+    replay(folder, folder, &listing, None, 0, owner, out);
 }
 
-fn sorted_entries(dir: &Path) -> Vec<(String, PathBuf, bool)> {
-    let Ok(entries) = fs_err::read_dir(dir) else {
-        return Vec::new();
+/// [`find_orphans`] from a listing an earlier run kept: only the folders whose stamps moved
+/// are listed again. Returns the listing to keep and whether it differs from `old`.
+pub fn find_orphans_cached(
+    folder: &Path,
+    owner: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<Orphan>,
+    old: Option<Listing>,
+) -> (Listing, bool) {
+    let (listing, changed) = match old {
+        Some(old) => refresh(folder, old, None, 0, Descend::Always),
+        None => (list(folder, None, 0, Descend::Always, true, None), true),
     };
-    let mut out: Vec<(String, PathBuf, bool)> = entries
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let path = e.path();
-            // The listing's own type avoids a stat per entry; only symlinks are followed.
-            let is_dir = match e.file_type() {
-                Ok(t) if t.is_symlink() => path.is_dir(),
-                Ok(t) => t.is_dir(),
-                Err(_) => path.is_dir(),
-            };
-            Some((name, path, is_dir))
-        })
-        .collect();
-    out.sort();
-    out
+    replay(folder, folder, &listing, None, 0, owner, out);
+    (listing, changed)
 }
 
-fn scan(
+/// A folder as the orphan search reads it: the facts about its entries the search uses (names
+/// and whether each is a folder, nothing about contents), and the stamps that tell a later
+/// run whether they still hold. Ownership is not in it: that is asked again on every run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    /// The folder's size and time, taken before it was listed: any entry created, removed or
+    /// renamed in it moves the time. `None` when not stamped, which no later run trusts.
+    stamp: Option<Stamp>,
+    /// Each symlink in it with its target's stamp (`None`: dangling): the listing follows
+    /// symlinks to tell folders from files, and a target can change without the folder.
+    links: Vec<(String, Option<Stamp>)>,
+    /// Its first `__init__` module file (by name order), which makes it a regular package.
+    init: Option<String>,
+    /// Whether it holds an extension module.
+    extension: bool,
+    /// In name order, the entries the search looks at; only for folders it descends into
+    /// (the search-path folder itself and namespace folders above the depth limit).
+    entries: Vec<Node>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Node {
+    name: String,
+    kind: NodeKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum NodeKind {
+    /// A module file (not `__init__` or `__editable__*`).
+    File { compiled: bool },
+    /// A folder whose name is an identifier.
+    Folder(Listing),
+}
+
+/// Whether a listing holds the entries below it.
+#[derive(Clone, Copy)]
+enum Descend {
+    Always,
+    IfNamespace,
+    Never,
+}
+
+/// How a folder listed at `depth` treats its subfolders.
+fn child_descend(depth: usize) -> Descend {
+    if depth < MAX_NAMESPACE_DEPTH {
+        Descend::IfNamespace
+    } else {
+        Descend::Never
+    }
+}
+
+fn join(parent: Option<&ModuleName>, name: &str) -> Option<ModuleName> {
+    match parent {
+        Some(p) => p.join(name),
+        None => ModuleName::new(name),
+    }
+}
+
+/// Lists `dir` (at `depth` below the search-path folder; `parent` is its module), stamped when
+/// `stamped`. The subfolders of `old`, an earlier listing of it, are reused where their own
+/// stamps still hold.
+fn list(
+    dir: &Path,
+    parent: Option<&ModuleName>,
+    depth: usize,
+    descend: Descend,
+    stamped: bool,
+    old: Option<Listing>,
+) -> Listing {
+    // The stamp before the listing: a change between the two moves it past the one kept.
+    let stamp = if stamped { Stamp::of(dir) } else { None };
+    let found = sorted_entries(dir);
+    let links = if stamped {
+        found
+            .iter()
+            .filter(|e| e.3)
+            .map(|(name, path, _, _)| (name.clone(), Stamp::of(path)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let module_files = || {
+        found
+            .iter()
+            .filter(|e| !e.2)
+            .filter_map(|e| module_file(&e.0))
+    };
+    let init = found
+        .iter()
+        .find(|(n, _, d, _)| !d && module_file(n).is_some_and(|(s, _)| s == "__init__"))
+        .map(|e| e.0.clone());
+    let extension = module_files().any(|(_, compiled)| compiled);
+    let descends = match descend {
+        Descend::Always => true,
+        Descend::IfNamespace => init.is_none(),
+        Descend::Never => false,
+    };
+    let mut old_folders: FxHashMap<String, Listing> = FxHashMap::default();
+    if let Some(old) = old {
+        for node in old.entries {
+            if let NodeKind::Folder(listing) = node.kind {
+                old_folders.insert(node.name, listing);
+            }
+        }
+    }
+    let mut entries = Vec::new();
+    if descends {
+        let mut folders = Vec::new();
+        for (name, path, is_dir, _) in found {
+            if name.starts_with(['.', '~']) || name == "__pycache__" {
+                continue;
+            }
+            if !is_dir {
+                let Some((stem, compiled)) = module_file(&name) else {
+                    continue;
+                };
+                if stem == "__init__" || stem.starts_with("__editable__") {
+                    continue;
+                }
+                entries.push(Node {
+                    name,
+                    kind: NodeKind::File { compiled },
+                });
+                continue;
+            }
+            if !is_identifier(&name) {
+                continue;
+            }
+            let Some(module) = join(parent, &name) else {
+                continue;
+            };
+            let old = old_folders.remove(&name);
+            // Placeholders, listed below (in parallel at the top level, where most are).
+            folders.push((entries.len(), path, module, old));
+            entries.push(Node {
+                name,
+                kind: NodeKind::Folder(Listing::empty()),
+            });
+        }
+        let sub = child_descend(depth);
+        let list_folder =
+            |(at, path, module, old): (usize, PathBuf, ModuleName, Option<Listing>)| {
+                let listing = match old {
+                    Some(old) if stamped => refresh(&path, old, Some(&module), depth + 1, sub).0,
+                    _ => list(&path, Some(&module), depth + 1, sub, stamped, None),
+                };
+                (at, listing)
+            };
+        let listed: Vec<(usize, Listing)> = if depth == 0 {
+            folders.into_par_iter().map(list_folder).collect()
+        } else {
+            folders.into_iter().map(list_folder).collect()
+        };
+        for (at, listing) in listed {
+            entries[at].kind = NodeKind::Folder(listing);
+        }
+    }
+    Listing {
+        stamp,
+        links,
+        init,
+        extension,
+        entries,
+    }
+}
+
+/// `old` when its stamps still hold, else `dir` listed again (reusing what below it holds);
+/// and whether the listing changed.
+fn refresh(
+    dir: &Path,
+    mut old: Listing,
+    parent: Option<&ModuleName>,
+    depth: usize,
+    descend: Descend,
+) -> (Listing, bool) {
+    let holds = old.stamp.is_some()
+        && Stamp::of(dir) == old.stamp
+        && old
+            .links
+            .iter()
+            .all(|(name, stamp)| Stamp::of(&dir.join(name)) == *stamp);
+    if !holds {
+        // Changed when it lists differently (a folder that cannot be stamped, such as one that
+        // is gone, lists the same every time and is not written again).
+        let new = list(dir, parent, depth, descend, true, Some(old.clone()));
+        let changed = new != old;
+        return (new, changed);
+    }
+    let sub = child_descend(depth);
+    let refresh_node = |node: &mut Node| -> bool {
+        let NodeKind::Folder(listing) = &mut node.kind else {
+            return false;
+        };
+        let module = join(parent, &node.name);
+        let (new, relisted) = refresh(
+            &dir.join(&node.name),
+            std::mem::replace(listing, Listing::empty()),
+            module.as_ref(),
+            depth + 1,
+            sub,
+        );
+        *listing = new;
+        relisted
+    };
+    // In parallel at the top level, where most folders are: a stat each.
+    // Every child refreshed (no short cut): each keeps its own listing up to date.
+    let changed: Vec<bool> = if depth == 0 {
+        old.entries.par_iter_mut().map(refresh_node).collect()
+    } else {
+        old.entries.iter_mut().map(refresh_node).collect()
+    };
+    let changed = changed.contains(&true);
+    (old, changed)
+}
+
+impl Listing {
+    fn empty() -> Self {
+        Listing {
+            stamp: None,
+            links: Vec::new(),
+            init: None,
+            extension: false,
+            entries: Vec::new(),
+        }
+    }
+}
+
+/// The orphans a listing of `dir` shows, in the order the entries are listed.
+fn replay(
     root: &Path,
     dir: &Path,
+    listing: &Listing,
     parent: Option<&ModuleName>,
     depth: usize,
     owned: &dyn Fn(&Path) -> bool,
     out: &mut Vec<Orphan>,
 ) {
-    let entries = sorted_entries(dir);
-    let join = |name: &str| match parent {
-        Some(p) => p.join(name),
-        None => ModuleName::new(name),
-    };
-    for (name, path, is_dir) in entries {
-        if name.starts_with(['.', '~']) || name == "__pycache__" {
-            continue;
-        }
-        if !is_dir {
-            let Some((stem, compiled)) = module_file(&name) else {
-                continue;
-            };
-            if stem == "__init__" || stem.starts_with("__editable__") || owned(&path) {
-                continue;
+    for node in &listing.entries {
+        let path = dir.join(&node.name);
+        match &node.kind {
+            NodeKind::File { compiled } => {
+                let Some((stem, _)) = module_file(&node.name) else {
+                    continue;
+                };
+                if owned(&path) {
+                    continue;
+                }
+                if let Some(module) = join(parent, stem) {
+                    out.push(Orphan {
+                        module,
+                        path,
+                        compiled: *compiled,
+                        search_path: root.to_path_buf(),
+                    });
+                }
             }
-            if let Some(module) = join(stem) {
-                out.push(Orphan {
-                    module,
-                    path,
-                    compiled,
-                    search_path: root.to_path_buf(),
-                });
+            NodeKind::Folder(sub) => {
+                let Some(module) = join(parent, &node.name) else {
+                    continue;
+                };
+                match &sub.init {
+                    Some(init) if !owned(&path.join(init)) => {
+                        out.push(Orphan {
+                            compiled: sub.extension,
+                            module,
+                            path,
+                            search_path: root.to_path_buf(),
+                        });
+                    }
+                    Some(_) => {}
+                    None if depth < MAX_NAMESPACE_DEPTH => {
+                        replay(root, &path, sub, Some(&module), depth + 1, owned, out);
+                    }
+                    None => {}
+                }
             }
-            continue;
-        }
-        if !is_identifier(&name) {
-            continue;
-        }
-        let Some(module) = join(&name) else { continue };
-        let init = sorted_entries(&path)
-            .into_iter()
-            .find(|(n, _, d)| !d && module_file(n).is_some_and(|(s, _)| s == "__init__"));
-        match init {
-            Some((_, init_path, _)) if !owned(&init_path) => {
-                out.push(Orphan {
-                    compiled: contains_extension(&path),
-                    module,
-                    path,
-                    search_path: root.to_path_buf(),
-                });
-            }
-            Some(_) => {}
-            None if depth < MAX_NAMESPACE_DEPTH => {
-                scan(root, &path, Some(&module), depth + 1, owned, out);
-            }
-            None => {}
         }
     }
 }
 
-/// Whether a package folder holds an extension module (top level only; enough to warn).
-fn contains_extension(dir: &Path) -> bool {
-    sorted_entries(dir)
-        .iter()
-        .any(|(n, _, d)| !d && module_file(n).is_some_and(|(_, compiled)| compiled))
+/// A folder's entries in name order: name, path, whether a folder (following symlinks) and
+/// whether a symlink. Names that are not UTF-8 are left out.
+fn sorted_entries(dir: &Path) -> Vec<(String, PathBuf, bool, bool)> {
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, PathBuf, bool, bool)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let path = e.path();
+            // The listing's own type avoids a stat per entry; only symlinks are followed.
+            let (is_dir, is_link) = match e.file_type() {
+                Ok(t) if t.is_symlink() => (path.is_dir(), true),
+                Ok(t) => (t.is_dir(), false),
+                Err(_) => (path.is_dir(), false),
+            };
+            Some((name, path, is_dir, is_link))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 #[cfg(test)]
@@ -400,7 +656,7 @@ mod tests {
         fs_err::create_dir_all(&folder).unwrap();
         let mut dist =
             crate::env::dist_info::read(&folder, dir.path(), dir.path(), &mut Vec::new());
-        dist.files = vec![PathBuf::from("/src/inner/x.py")];
+        dist.files = vec![PathBuf::from("/src/inner/x.py")].into();
         let dists = vec![dist.clone(), dist.clone(), dist.clone(), dist];
         let mut index = FileIndex::build(&dists);
         index.insert_root(PathBuf::from("/src"), DistId(1));

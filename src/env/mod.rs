@@ -24,6 +24,7 @@ pub mod editable;
 pub mod egg_info;
 pub mod entry_points;
 pub mod file_index;
+pub mod files;
 pub mod kind;
 pub mod layout;
 pub mod metadata;
@@ -48,6 +49,7 @@ pub use direct_url::{DirectUrl, VcsInfo};
 pub use discover::{DiscoverOptions, FoundBy, discover};
 pub use editable::EditableFinder;
 pub use file_index::{FileIndex, Orphan};
+pub use files::Files;
 
 /// The target interpreter, as far as the filesystem (or `--query-interpreter`) tells.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,8 +176,8 @@ pub struct Distribution {
     /// folder below the top level that it alone fills listed as that folder (`google.api`),
     /// sorted. Ownership of single files is [`Environment::owner_of_file`]'s job.
     pub modules: Vec<ModuleName>,
-    /// Files inside `site_packages`, absolute, sorted.
-    pub files: Vec<PathBuf>,
+    /// Files inside `site_packages`, absolute, in byte order.
+    pub files: Files,
     /// Files inside the prefix but outside `site_packages` (scripts, data), absolute, sorted.
     pub external_files: Vec<PathBuf>,
     /// For editable and path installs: the folders they put on the path or map.

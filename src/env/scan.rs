@@ -18,7 +18,7 @@ use super::{
     DistId, Distribution, Environment, Interpreter, SearchPath, SearchPathKind, conda, dist_info,
     egg_info, kind, layout, pth,
 };
-use crate::cache::env::EnvCache;
+use crate::cache::env::{self as env_cache, EnvCache};
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::names::ModuleName;
 
@@ -59,7 +59,7 @@ pub(super) fn build(
     mut diagnostics: Vec<Diagnostic>,
     cache_dir: Option<&Path>,
 ) -> Environment {
-    let cache = cache_dir.map(|dir| EnvCache::open(dir, &python.prefix));
+    let mut cache = cache_dir.map(|dir| EnvCache::open(dir, &python.prefix));
     let lib_dir = layout::lib_dirname(&python.implementation, python.major, python.minor);
     let mut search_paths: Vec<SearchPath> = Vec::new();
     let push = |paths: &mut Vec<SearchPath>, path: PathBuf, kind, from_pth: Option<PathBuf>| {
@@ -186,16 +186,14 @@ pub(super) fn build(
                 }
                 _ => {
                     let mut diags = Vec::new();
-                    let dist = read(&mut diags);
+                    let mut dist = read(&mut diags);
+                    env_cache::fill_modules(&mut dist);
                     (dist, diags)
                 }
             };
             (dist, diags, c.order)
         })
         .collect();
-    if let Some(cache) = cache {
-        cache.save();
-    }
     let mut all: Vec<(Distribution, usize)> = Vec::with_capacity(read.len());
     for (dist, diags, order) in read {
         diagnostics.extend(diags);
@@ -250,9 +248,8 @@ pub(super) fn build(
     for (i, dist) in distributions.iter_mut().enumerate() {
         let roots = std::mem::take(&mut evidence[i]);
         dist.kind = kind::classify(dist, !roots.is_empty(), &mut diagnostics);
-        let (mut modules, compiled) =
-            file_index::modules_of_files(&dist.files, &dist.site_packages);
-        dist.has_compiled_modules = compiled;
+        // The modules its files make were filled when it was read.
+        let mut modules = std::mem::take(&mut dist.modules);
         for name in &mapped[i] {
             if let Some(module) = crate::names::ModuleName::new(name) {
                 modules.push(module);
@@ -314,12 +311,15 @@ pub(super) fn build(
             search_path.kind,
             SearchPathKind::SitePackages | SearchPathKind::Pth
         ) {
-            file_index::find_orphans(
-                &search_path.path,
-                &|p| index.owner(p, &distributions).is_some(),
-                &mut orphans,
-            );
+            let owned = |p: &Path| index.owner(p, &distributions).is_some();
+            match &mut cache {
+                Some(cache) => cache.find_orphans(&search_path.path, &owned, &mut orphans),
+                None => file_index::find_orphans(&search_path.path, &owned, &mut orphans),
+            }
         }
+    }
+    if let Some(cache) = cache {
+        cache.save();
     }
     orphans.sort();
     orphans.dedup_by(|a, b| a.path == b.path);
