@@ -453,7 +453,7 @@ pub fn build(
             None::<(Arc<str>, Option<NodeIndex>)>,
         )
     };
-    let resolved: Vec<Option<(NodeIndex, Resolved, Option<Box<String>>)>> = imports
+    let resolved: Vec<Option<SiteResolution>> = imports
         .par_iter()
         .map_init(scratch, |(path, parts, last), site| {
             let source = match last {
@@ -502,6 +502,10 @@ pub fn build(
     }
     graph
 }
+
+/// A site resolved in the parallel stage: the importing file's node, the target, and the part
+/// that was found when only part of the module exists (boxed: it is rare).
+type SiteResolution = (NodeIndex, Resolved, Option<Box<String>>);
 
 /// What an import site resolves to, before the stdlib and external nodes exist.
 enum Resolved {
