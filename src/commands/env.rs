@@ -229,72 +229,73 @@ fn kind_label(kind: DistKind) -> &'static str {
 }
 
 fn print_human(report: &EnvReport, global: &GlobalArgs) -> std::io::Result<()> {
-    let mut out = anstream::stdout().lock();
-    let py = &report.python;
-    writeln!(
-        out,
-        "{} {} {} at {}",
-        "Python".green().bold(),
-        py.implementation,
-        py.version,
-        py.prefix
-    )?;
-    if py.base_prefix != py.prefix {
-        writeln!(out, "  base prefix {}", py.base_prefix.dimmed())?;
-    }
-    writeln!(out, "\n{}", "Search paths".bold())?;
-    for path in &report.search_paths {
-        let kind = serde_json::to_value(path.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        writeln!(out, "  {:13} {}", kind.dimmed(), path.path)?;
-    }
-    writeln!(
-        out,
-        "\n{} ({})",
-        "Distributions".bold(),
-        report.distributions.len()
-    )?;
-    let width = report
-        .distributions
-        .iter()
-        .map(|d| d.name.len() + d.version.len() + 1)
-        .max()
-        .unwrap_or(0);
-    for dist in &report.distributions {
-        let id = format!("{} {}", dist.name, dist.version);
+    output::print_text(|out| {
+        let py = &report.python;
         writeln!(
             out,
-            "  {id:width$}  {:8}  {:>5} files  {}",
-            kind_label(dist.kind),
-            dist.files,
-            dist.modules.join(", ").dimmed()
+            "{} {} {} at {}",
+            "Python".green().bold(),
+            py.implementation,
+            py.version,
+            py.prefix
         )?;
-        if !dist.external_files.is_empty() {
+        if py.base_prefix != py.prefix {
+            writeln!(out, "  base prefix {}", py.base_prefix.dimmed())?;
+        }
+        writeln!(out, "\n{}", "Search paths".bold())?;
+        for path in &report.search_paths {
+            let kind = serde_json::to_value(path.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            writeln!(out, "  {:13} {}", kind.dimmed(), path.path)?;
+        }
+        writeln!(
+            out,
+            "\n{} ({})",
+            "Distributions".bold(),
+            report.distributions.len()
+        )?;
+        let width = report
+            .distributions
+            .iter()
+            .map(|d| d.name.len() + d.version.len() + 1)
+            .max()
+            .unwrap_or(0);
+        for dist in &report.distributions {
+            let id = format!("{} {}", dist.name, dist.version);
             writeln!(
                 out,
-                "    + {} files outside site-packages",
-                dist.external_files.len()
+                "  {id:width$}  {:8}  {:>5} files  {}",
+                kind_label(dist.kind),
+                dist.files,
+                dist.modules.join(", ").dimmed()
             )?;
+            if !dist.external_files.is_empty() {
+                writeln!(
+                    out,
+                    "    + {} files outside site-packages",
+                    dist.external_files.len()
+                )?;
+            }
         }
-    }
-    if !report.orphans.is_empty() {
-        writeln!(out, "\n{}", "Modules no distribution owns".bold())?;
-        for orphan in &report.orphans {
-            let compiled = if orphan.compiled { " (compiled)" } else { "" };
-            writeln!(
-                out,
-                "  {}{compiled}  {}",
-                orphan.module,
-                orphan.path.dimmed()
-            )?;
+        if !report.orphans.is_empty() {
+            writeln!(out, "\n{}", "Modules no distribution owns".bold())?;
+            for orphan in &report.orphans {
+                let compiled = if orphan.compiled { " (compiled)" } else { "" };
+                writeln!(
+                    out,
+                    "  {}{compiled}  {}",
+                    orphan.module,
+                    orphan.path.dimmed()
+                )?;
+            }
         }
-    }
-    if let Some(summary) = output::diagnostics_summary(&report.diagnostics, global) {
-        writeln!(out, "\n{summary}")?;
-    }
-    Ok(())
+        if let Some(summary) = output::diagnostics_summary(&report.diagnostics, global) {
+            writeln!(out, "\n{summary}")?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -430,158 +430,162 @@ fn report(
 }
 
 fn print_diffs(rendered: &Outputs, changed: &[PathBuf], root: &Path) -> std::io::Result<()> {
-    let mut out = anstream::stdout().lock();
-    for (path, text) in rendered.files() {
-        if !changed.contains(path) {
-            continue;
+    output::print_text(|out| {
+        for (path, text) in rendered.files() {
+            if !changed.contains(path) {
+                continue;
+            }
+            let old = crate::fsread::read_to_string_capped(path, crate::fsread::cap::OUTPUT)
+                .unwrap_or_default();
+            let name = relative(path, root);
+            let diff = similar::TextDiff::from_lines(&old, text);
+            write!(
+                out,
+                "{}",
+                diff.unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{name}"), &format!("b/{name}"))
+            )?;
         }
-        let old = crate::fsread::read_to_string_capped(path, crate::fsread::cap::OUTPUT)
-            .unwrap_or_default();
-        let name = relative(path, root);
-        let diff = similar::TextDiff::from_lines(&old, text);
-        write!(
-            out,
-            "{}",
-            diff.unified_diff()
-                .context_radius(3)
-                .header(&format!("a/{name}"), &format!("b/{name}"))
-        )?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn print_human(report: &LockReport, check: bool, global: &GlobalArgs) -> std::io::Result<()> {
-    let mut out = anstream::stdout().lock();
-    let count = |class: Class| report.packages.iter().filter(|p| p.class == class).count();
-    let verb = match (check, report.changed.is_empty()) {
-        (true, true) => "Up to date:".green().bold().to_string(),
-        (true, false) => "Stale:".red().bold().to_string(),
-        (false, true) => "Unchanged:".green().bold().to_string(),
-        (false, false) => "Locked".green().bold().to_string(),
-    };
-    writeln!(
-        out,
-        "{verb} {} ({} pypi, {} conda, {} local, {} binary_local) for Python {} on {}",
-        report.lock,
-        count(Class::Pypi),
-        count(Class::Conda),
-        // The sources that travel as archives (the JSON's `local`) and the local
-        // distributions that travel as wheels, and compiled code that does not travel:
-        // distributions and orphan modules alike, as the JSON lists them.
-        report
-            .local
-            .iter()
-            .filter(|l| !report.packages.iter().any(|p| p.name == l.name))
-            .count()
-            + count(Class::Local),
-        count(Class::BinaryLocal)
-            + report
-                .orphans
-                .iter()
-                .filter(|o| o.class == Class::BinaryLocal)
-                .count(),
-        report.python,
-        report.target
-    )?;
-    let width = report
-        .packages
-        .iter()
-        .map(|p| p.name.len())
-        .chain(report.unresolved.iter().map(|u| u.module.len()))
-        .chain(report.orphans.iter().map(|o| o.module.len()))
-        .max()
-        .unwrap_or(0);
-    let version_width = report
-        .packages
-        .iter()
-        .map(|p| p.version.len())
-        .max()
-        .unwrap_or(0);
-    for package in &report.packages {
-        let why = if !package.imported_as.is_empty() {
-            format!("imported as {}", package.imported_as.join(", "))
-        } else if let Some(first) = package
-            .plugin_of
-            .first()
-            .filter(|_| package.required_by.is_empty())
-        {
-            match package.plugin_of.len() - 1 {
-                0 => first.clone(),
-                more => format!("{first} (and {more} more reasons)"),
-            }
-        } else if package.required_by.is_empty() {
-            // The project's own distribution (an editable install of it), or one `add` names.
-            package.reason.to_string()
-        } else {
-            let by: Vec<&str> = package
-                .required_by
-                .iter()
-                .map(|r| r.name.as_str())
-                .collect();
-            format!("required by {}", by.join(", "))
-        };
-        let why = match &package.installed_version {
-            Some(installed) => format!("{why}; installed {installed}, locked the target's build"),
-            None => why,
+    output::print_text(|out| {
+        let count = |class: Class| report.packages.iter().filter(|p| p.class == class).count();
+        let verb = match (check, report.changed.is_empty()) {
+            (true, true) => "Up to date:".green().bold().to_string(),
+            (true, false) => "Stale:".red().bold().to_string(),
+            (false, true) => "Unchanged:".green().bold().to_string(),
+            (false, false) => "Locked".green().bold().to_string(),
         };
         writeln!(
             out,
-            "  {:<12} {:<width$} {:<version_width$}  {}",
-            package.class.as_str(),
-            package.name,
-            package.version,
-            why.dimmed()
+            "{verb} {} ({} pypi, {} conda, {} local, {} binary_local) for Python {} on {}",
+            report.lock,
+            count(Class::Pypi),
+            count(Class::Conda),
+            // The sources that travel as archives (the JSON's `local`) and the local
+            // distributions that travel as wheels, and compiled code that does not travel:
+            // distributions and orphan modules alike, as the JSON lists them.
+            report
+                .local
+                .iter()
+                .filter(|l| !report.packages.iter().any(|p| p.name == l.name))
+                .count()
+                + count(Class::Local),
+            count(Class::BinaryLocal)
+                + report
+                    .orphans
+                    .iter()
+                    .filter(|o| o.class == Class::BinaryLocal)
+                    .count(),
+            report.python,
+            report.target
         )?;
-        if let Some(coverage) = package.target.as_ref().filter(|c| c.is_gap()) {
+        let width = report
+            .packages
+            .iter()
+            .map(|p| p.name.len())
+            .chain(report.unresolved.iter().map(|u| u.module.len()))
+            .chain(report.orphans.iter().map(|o| o.module.len()))
+            .max()
+            .unwrap_or(0);
+        let version_width = report
+            .packages
+            .iter()
+            .map(|p| p.version.len())
+            .max()
+            .unwrap_or(0);
+        for package in &report.packages {
+            let why = if !package.imported_as.is_empty() {
+                format!("imported as {}", package.imported_as.join(", "))
+            } else if let Some(first) = package
+                .plugin_of
+                .first()
+                .filter(|_| package.required_by.is_empty())
+            {
+                match package.plugin_of.len() - 1 {
+                    0 => first.clone(),
+                    more => format!("{first} (and {more} more reasons)"),
+                }
+            } else if package.required_by.is_empty() {
+                // The project's own distribution (an editable install of it), or one `add` names.
+                package.reason.to_string()
+            } else {
+                let by: Vec<&str> = package
+                    .required_by
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect();
+                format!("required by {}", by.join(", "))
+            };
+            let why = match &package.installed_version {
+                Some(installed) => {
+                    format!("{why}; installed {installed}, locked the target's build")
+                }
+                None => why,
+            };
             writeln!(
                 out,
                 "  {:<12} {:<width$} {:<version_width$}  {}",
+                package.class.as_str(),
+                package.name,
+                package.version,
+                why.dimmed()
+            )?;
+            if let Some(coverage) = package.target.as_ref().filter(|c| c.is_gap()) {
+                writeln!(
+                    out,
+                    "  {:<12} {:<width$} {:<version_width$}  {}",
+                    "",
+                    "",
+                    "",
+                    coverage.describe().red()
+                )?;
+            }
+        }
+        for orphan in &report.orphans {
+            writeln!(
+                out,
+                "  {:<12} {:<width$} {:<version_width$}  {}",
+                orphan.class.as_str(),
+                orphan.module,
                 "",
-                "",
-                "",
-                coverage.describe().red()
+                "owned by no distribution".dimmed()
             )?;
         }
-    }
-    for orphan in &report.orphans {
-        writeln!(
-            out,
-            "  {:<12} {:<width$} {:<version_width$}  {}",
-            orphan.class.as_str(),
-            orphan.module,
-            "",
-            "owned by no distribution".dimmed()
-        )?;
-    }
-    for unresolved in &report.unresolved {
-        writeln!(
-            out,
-            "  {:<12} {:<width$} {:<version_width$}  {}",
-            "unresolved",
-            unresolved.module,
-            "",
-            match (&unresolved.suggestion, &unresolved.project_path) {
-                (Some(dist), _) => format!("try `{dist}`"),
-                (None, Some(path)) => format!("project has `{path}`, not on the import path"),
-                (None, None) => String::new(),
-            }
-            .dimmed()
-        )?;
-    }
-    for file in &report.changed {
-        writeln!(out, "  {} {file}", if check { "stale:" } else { "wrote" })?;
-    }
-    if let Some(summary) = output::diagnostics_summary(&report.diagnostics, global) {
-        writeln!(out, "{summary}")?;
-    }
-    if !report.complete {
-        writeln!(
-            out,
-            "{} some packages could not be verified (offline)",
-            "note:".yellow()
-        )?;
-    }
-    Ok(())
+        for unresolved in &report.unresolved {
+            writeln!(
+                out,
+                "  {:<12} {:<width$} {:<version_width$}  {}",
+                "unresolved",
+                unresolved.module,
+                "",
+                match (&unresolved.suggestion, &unresolved.project_path) {
+                    (Some(dist), _) => format!("try `{dist}`"),
+                    (None, Some(path)) => format!("project has `{path}`, not on the import path"),
+                    (None, None) => String::new(),
+                }
+                .dimmed()
+            )?;
+        }
+        for file in &report.changed {
+            writeln!(out, "  {} {file}", if check { "stale:" } else { "wrote" })?;
+        }
+        if let Some(summary) = output::diagnostics_summary(&report.diagnostics, global) {
+            writeln!(out, "{summary}")?;
+        }
+        if !report.complete {
+            writeln!(
+                out,
+                "{} some packages could not be verified (offline)",
+                "note:".yellow()
+            )?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
