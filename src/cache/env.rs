@@ -11,7 +11,7 @@
 //! rewrite in place, which leaves the folder's time alone. INSTALLER, direct_url.json,
 //! entry_points.txt and top_level.txt rewritten in place (no installer does) are not seen
 //! until the folder changes: three stats per distribution instead of a listing and a stat per
-//! file, the price of a warm run being a few milliseconds. Stamps are taken before anything is
+//! file, the price of a warm run that opens no metadata file. Stamps are taken before anything is
 //! read, so a change during the reading leaves a key that no longer matches.
 //!
 //! An unchanged folder costs those three stats instead of reading and parsing METADATA and
