@@ -38,9 +38,9 @@ pub const STACK_SIZE: usize = 128 * 1024 * 1024;
 static GLOBAL_POOL_HAS_LARGE_STACKS: AtomicBool = AtomicBool::new(false);
 
 /// Makes rayon's global pool one of large-stack threads, for a process (the CLI) that has not
-/// used rayon yet. Every parallel stage then shares the same threads: the parse stage's
-/// results are freed by the threads that allocated them, with no heaps of exited threads left
-/// behind holding their pages. When the pool already exists, parsing builds its own.
+/// used rayon yet, so every parallel stage shares the same threads instead of parsing on a pool
+/// of its own that is started and stopped. (It was not what brought peak memory down: that was
+/// mimalloc's purge delay, `src/main.rs`.) When the pool already exists, parsing builds its own.
 pub fn use_large_stack_global_pool() {
     let built = rayon::ThreadPoolBuilder::new()
         .stack_size(STACK_SIZE)
