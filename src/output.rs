@@ -17,9 +17,22 @@ use crate::diagnostic::{Diagnostic, Severity};
 pub fn print_text(render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> io::Result<()> {
     let mut text = Vec::with_capacity(64 * 1024);
     render(&mut text)?;
-    let mut stdout = anstream::stdout().lock();
-    stdout.write_all(&text)?;
-    stdout.flush()
+    let stdout = anstream::stdout();
+    if stdout.current_choice() == anstream::ColorChoice::Never {
+        return write_once(io::stdout().lock(), &strip(&text));
+    }
+    write_once(stdout.lock(), &text)
+}
+
+/// `text` without its colour. anstream strips it too, but writes each piece between two
+/// escape sequences as a `write` of its own: one per line of a report that dims part of each.
+fn strip(text: &[u8]) -> Vec<u8> {
+    anstream::adapter::strip_bytes(text).into_vec()
+}
+
+fn write_once(mut out: impl Write, bytes: &[u8]) -> io::Result<()> {
+    out.write_all(bytes)?;
+    out.flush()
 }
 
 /// Prints `value` as pretty JSON and a newline on stdout.
@@ -140,9 +153,11 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], global: &GlobalArgs) -> io:
     if text.is_empty() {
         return Ok(());
     }
-    let mut stderr = anstream::stderr().lock();
-    stderr.write_all(&text)?;
-    stderr.flush()
+    let stderr = anstream::stderr();
+    if stderr.current_choice() == anstream::ColorChoice::Never {
+        return write_once(io::stderr().lock(), &strip(&text));
+    }
+    write_once(stderr.lock(), &text)
 }
 
 fn write_diagnostic(out: &mut impl Write, d: &Diagnostic) -> io::Result<()> {
