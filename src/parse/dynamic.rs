@@ -14,8 +14,6 @@
 //! im`, `from builtins import __import__`). A name that is not a string literal is the warning
 //! `dynamic-import-not-literal`; `fromlist` is not read.
 
-use rustc_hash::FxHashSet as HashSet;
-
 use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 
@@ -33,48 +31,76 @@ pub const SYS_ATTRIBUTES: &[&str] = &[
     "version",
 ];
 
-/// What the names of one file are bound to.
-#[derive(Debug)]
-pub struct Bindings {
-    pub importlib: HashSet<String>,
-    pub import_module: HashSet<String>,
-    pub builtins: HashSet<String>,
-    pub dunder_import: HashSet<String>,
-    pub typing: HashSet<String>,
-    pub type_checking: HashSet<String>,
-    pub sys: HashSet<String>,
-    pub os: HashSet<String>,
-    pub platform: HashSet<String>,
-    /// Names bound to `sys.version_info`, `sys.platform`, `os.name` or a `platform` function.
-    pub platform_values: HashSet<String>,
+/// A set of names: the usual ones, which count without an import, and the ones the file's
+/// imports bind, borrowed from its tree. Tiny (a file binds a name or two to each module that
+/// matters here), so a list beats a hash table, and an empty one allocates nothing.
+#[derive(Debug, Clone)]
+pub struct NameSet<'a> {
+    usual: &'static [&'static str],
+    bound: Vec<&'a str>,
 }
 
-impl Default for Bindings {
-    fn default() -> Self {
-        let set = |names: &[&str]| names.iter().map(|n| (*n).to_string()).collect();
+impl<'a> NameSet<'a> {
+    const fn new(usual: &'static [&'static str]) -> Self {
         Self {
-            importlib: set(&["importlib"]),
-            import_module: HashSet::default(),
-            builtins: set(&["builtins"]),
-            dunder_import: set(&["__import__"]),
-            typing: set(&["typing", "typing_extensions"]),
-            type_checking: set(&["TYPE_CHECKING"]),
-            sys: set(&["sys"]),
-            os: set(&["os"]),
-            platform: set(&["platform"]),
-            platform_values: HashSet::default(),
+            usual,
+            bound: Vec::new(),
+        }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.usual.contains(&name) || self.bound.contains(&name)
+    }
+
+    pub fn insert(&mut self, name: &'a str) {
+        if !self.contains(name) {
+            self.bound.push(name);
         }
     }
 }
 
-impl Bindings {
-    pub fn collect(body: &[Stmt]) -> Self {
+/// What the names of one file are bound to.
+#[derive(Debug, Clone)]
+pub struct Bindings<'a> {
+    pub importlib: NameSet<'a>,
+    pub import_module: NameSet<'a>,
+    pub builtins: NameSet<'a>,
+    pub dunder_import: NameSet<'a>,
+    pub typing: NameSet<'a>,
+    pub type_checking: NameSet<'a>,
+    pub sys: NameSet<'a>,
+    pub os: NameSet<'a>,
+    pub platform: NameSet<'a>,
+    /// Names bound to `sys.version_info`, `sys.platform`, `os.name` or a `platform` function.
+    pub platform_values: NameSet<'a>,
+}
+
+impl Default for Bindings<'_> {
+    fn default() -> Self {
+        Self {
+            importlib: NameSet::new(&["importlib"]),
+            import_module: NameSet::new(&[]),
+            builtins: NameSet::new(&["builtins"]),
+            dunder_import: NameSet::new(&["__import__"]),
+            typing: NameSet::new(&["typing", "typing_extensions"]),
+            type_checking: NameSet::new(&["TYPE_CHECKING"]),
+            sys: NameSet::new(&["sys"]),
+            os: NameSet::new(&["os"]),
+            platform: NameSet::new(&["platform"]),
+            platform_values: NameSet::new(&[]),
+        }
+    }
+}
+
+impl<'a> Bindings<'a> {
+    #[cfg(test)]
+    pub fn collect(body: &'a [Stmt]) -> Self {
         let mut bindings = Self::default();
         each_import_binding(body, |bound| bindings.bind(bound));
         bindings
     }
 
-    fn bind_module(&mut self, bound: &str, module: &str) {
+    fn bind_module(&mut self, bound: &'a str, module: &str) {
         let set = match module {
             "importlib" => &mut self.importlib,
             "builtins" => &mut self.builtins,
@@ -84,10 +110,10 @@ impl Bindings {
             "platform" => &mut self.platform,
             _ => return,
         };
-        set.insert(bound.to_string());
+        set.insert(bound);
     }
 
-    fn bind_member(&mut self, bound: &str, module: &str, member: &str) {
+    fn bind_member(&mut self, bound: &'a str, module: &str, member: &str) {
         let set = match (module, member) {
             ("importlib", "import_module") => &mut self.import_module,
             ("builtins", "__import__") => &mut self.dunder_import,
@@ -96,12 +122,11 @@ impl Bindings {
             ("os", "name") | ("platform", _) => &mut self.platform_values,
             _ => return,
         };
-        set.insert(bound.to_string());
+        set.insert(bound);
     }
-}
 
-impl Bindings {
-    fn bind(&mut self, bound: Bound<'_>) {
+    /// Records one name an import statement binds.
+    pub fn bind(&mut self, bound: Bound<'a>) {
         match bound {
             Bound::Module { bound, module } => self.bind_module(bound, module),
             Bound::Member {
@@ -223,7 +248,7 @@ impl DynamicKind {
 }
 
 /// Whether `call` calls an import function, directly or through an alias.
-pub fn classify_call(call: &ExprCall, bindings: &Bindings) -> Option<DynamicKind> {
+pub fn classify_call(call: &ExprCall, bindings: &Bindings<'_>) -> Option<DynamicKind> {
     match call.func.as_ref() {
         Expr::Name(name) => {
             let id = name.id.as_str();
@@ -284,28 +309,30 @@ mod tests {
     use super::*;
     use ruff_python_parser::parse_module;
 
-    fn bindings_of(source: &str) -> Bindings {
+    fn with_bindings_of(source: &str, check: impl FnOnce(&Bindings<'_>)) {
         let parsed = parse_module(source).unwrap();
-        Bindings::collect(&parsed.syntax().body)
+        check(&Bindings::collect(&parsed.syntax().body));
     }
 
     #[test]
     fn aliases_anywhere_in_the_file_are_collected() {
-        let b = bindings_of(
-            "def f():\n    import importlib as il\nfrom importlib import import_module as im\n\
-             import typing as t\nfrom typing import TYPE_CHECKING as TC\nfrom sys import version_info as vi\n",
-        );
-        assert!(b.importlib.contains("il"));
-        assert!(b.import_module.contains("im"));
-        assert!(b.typing.contains("t"));
-        assert!(b.type_checking.contains("TC"));
-        assert!(b.platform_values.contains("vi"));
+        let source = "def f():\n    import importlib as il\nfrom importlib import import_module as im\n\
+             import typing as t\nfrom typing import TYPE_CHECKING as TC\nfrom sys import version_info as vi\n";
+        with_bindings_of(source, |b| {
+            assert!(b.importlib.contains("il"));
+            assert!(b.import_module.contains("im"));
+            assert!(b.typing.contains("t"));
+            assert!(b.type_checking.contains("TC"));
+            assert!(b.platform_values.contains("vi"));
+            assert!(!b.import_module.contains("il"));
+        });
     }
 
     #[test]
     fn import_of_a_submodule_binds_the_top_level_name() {
-        let b = bindings_of("import importlib.util as u\nimport os.path\n");
-        assert!(!b.importlib.contains("u"));
-        assert!(b.os.contains("os"));
+        with_bindings_of("import importlib.util as u\nimport os.path\n", |b| {
+            assert!(!b.importlib.contains("u"));
+            assert!(b.os.contains("os"));
+        });
     }
 }

@@ -33,7 +33,7 @@ pub enum TypeCheckingTest {
     No,
 }
 
-pub fn type_checking_test(test: &Expr, bindings: &Bindings) -> TypeCheckingTest {
+pub fn type_checking_test(test: &Expr, bindings: &Bindings<'_>) -> TypeCheckingTest {
     match test {
         Expr::Name(name) if bindings.type_checking.contains(name.id.as_str()) => {
             TypeCheckingTest::Body
@@ -69,7 +69,7 @@ pub fn type_checking_test(test: &Expr, bindings: &Bindings) -> TypeCheckingTest 
 }
 
 /// Whether `expr` mentions the version or platform of the interpreter.
-pub fn mentions_platform(expr: &Expr, bindings: &Bindings) -> bool {
+pub fn mentions_platform(expr: &Expr, bindings: &Bindings<'_>) -> bool {
     let mut finder = PlatformFinder {
         bindings,
         found: false,
@@ -79,7 +79,7 @@ pub fn mentions_platform(expr: &Expr, bindings: &Bindings) -> bool {
 }
 
 struct PlatformFinder<'b> {
-    bindings: &'b Bindings,
+    bindings: &'b Bindings<'b>,
     found: bool,
 }
 
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn type_checking_tests_are_recognised_through_typing_aliases() {
         let mut bindings = Bindings::default();
-        bindings.typing.insert("t".into());
+        bindings.typing.insert("t");
         for test in [
             "TYPE_CHECKING",
             "typing.TYPE_CHECKING",

@@ -70,8 +70,8 @@ pub struct Origin<'a> {
 pub struct Collector<'a> {
     source: &'a str,
     origin: Origin<'a>,
-    bindings: Bindings,
-    qualifier: Qualifier,
+    bindings: Bindings<'a>,
+    qualifier: Qualifier<'a>,
     /// Argument lists already read as a call's argument, not to be read again as bare lists.
     handled_lists: Vec<TextSize>,
     /// How many enclosing constructs give each context, indexed like [`Context::ALL`].
@@ -85,11 +85,18 @@ impl<'a> Collector<'a> {
     /// Collects every import of `body`, which was parsed from `source`, the file named
     /// `file_name` (its last path component).
     pub fn run(source: &'a str, body: &'a [Stmt], origin: Origin<'a>, file_name: &str) -> Self {
+        // One pass over the statements for both: what the names matter to, and what they are.
+        let mut bindings = Bindings::default();
+        let mut qualifier = Qualifier::default();
+        dynamic::each_import_binding(body, |bound| {
+            bindings.bind(bound);
+            qualifier.bind(bound);
+        });
         let mut collector = Self {
             source,
             origin,
-            bindings: Bindings::collect(body),
-            qualifier: Qualifier::collect(body),
+            bindings,
+            qualifier,
             handled_lists: Vec::new(),
             active: [0; 7],
             conditions: Vec::new(),

@@ -91,6 +91,36 @@ const SHELL_CALLS: &[&str] = &[
     "asyncio.create_subprocess_shell",
 ];
 
+const CREATE_SUBPROCESS_EXEC: &str = "asyncio.create_subprocess_exec";
+const RUN_MODULE: &str = "runpy.run_module";
+const RESOLVE_NAME: &str = "pkgutil.resolve_name";
+const UVICORN_RUN: &str = "uvicorn.run";
+const CELERY: &str = "celery.Celery";
+
+/// Whether a call whose qualified name ends in `last` can be one [`from_call`] reads: one
+/// comparison per known name instead of building the qualified name of every call.
+fn is_called_name(last: &str) -> bool {
+    let ends_in = |name: &&str| name.rsplit('.').next() == Some(last);
+    SUBPROCESS_CALLS.iter().any(ends_in)
+        || SHELL_CALLS.iter().any(ends_in)
+        || [
+            CREATE_SUBPROCESS_EXEC,
+            RUN_MODULE,
+            RESOLVE_NAME,
+            UVICORN_RUN,
+            CELERY,
+        ]
+        .iter()
+        .any(ends_in)
+        || is_entry_point_function(last)
+}
+
+fn is_entry_point_function(last: &str) -> bool {
+    ENTRY_POINT_CALLS
+        .iter()
+        .any(|(_, function)| *function == last)
+}
+
 /// The modules whose `entry_points` / `iter_entry_points` load a group, and the function.
 const ENTRY_POINT_CALLS: &[(&str, &str)] = &[
     ("importlib.metadata", "entry_points"),
@@ -146,47 +176,113 @@ pub fn pytest_plugin_module(name: &str) -> Option<ModuleName> {
     }
 }
 
-/// What each local name of a file is bound to by its import statements, as dotted paths.
+/// What each local name of a file is bound to by its import statements, as dotted paths,
+/// borrowed from the tree: `sp` → `subprocess`, `run` → `subprocess` + `run`.
 #[derive(Debug, Default)]
-pub struct Qualifier {
-    names: HashMap<String, String>,
+pub struct Qualifier<'a> {
+    names: HashMap<&'a str, Qualified<'a>>,
 }
 
-impl Qualifier {
-    pub fn collect(body: &[Stmt]) -> Self {
-        let mut names = HashMap::default();
-        each_import_binding(body, |bound| {
-            let (bound, qualified) = match bound {
-                Bound::Module { bound, module } => (bound, module.to_string()),
-                Bound::Member {
-                    bound,
+/// A module, or a member of one (`from module import member`).
+#[derive(Debug, Clone, Copy)]
+struct Qualified<'a> {
+    module: &'a str,
+    member: Option<&'a str>,
+}
+
+impl<'a> Qualifier<'a> {
+    pub fn collect(body: &'a [Stmt]) -> Self {
+        let mut qualifier = Self::default();
+        each_import_binding(body, |bound| qualifier.bind(bound));
+        qualifier
+    }
+
+    /// Records one name an import statement binds; a later binding of the name wins.
+    pub fn bind(&mut self, bound: Bound<'a>) {
+        let (bound, qualified) = match bound {
+            Bound::Module { bound, module } => (
+                bound,
+                Qualified {
                     module,
-                    member,
-                } => (bound, format!("{module}.{member}")),
-            };
-            names.insert(bound.to_string(), qualified);
-        });
-        Self { names }
+                    member: None,
+                },
+            ),
+            Bound::Member {
+                bound,
+                module,
+                member,
+            } => (
+                bound,
+                Qualified {
+                    module,
+                    member: Some(member),
+                },
+            ),
+        };
+        self.names.insert(bound, qualified);
     }
 
     /// `sp.run` → `subprocess.run` after `import subprocess as sp`. A name no import binds
     /// stands for itself, so `subprocess.run` counts even when the import is out of sight.
     pub fn qualify(&self, expr: &Expr) -> Option<String> {
         match expr {
-            Expr::Name(name) => {
-                let id = name.id.as_str();
-                Some(
-                    self.names
-                        .get(id)
-                        .cloned()
-                        .unwrap_or_else(|| id.to_string()),
-                )
-            }
+            Expr::Name(name) => Some(match self.names.get(name.id.as_str()) {
+                Some(Qualified {
+                    module,
+                    member: Some(member),
+                }) => format!("{module}.{member}"),
+                Some(Qualified { module, .. }) => (*module).to_string(),
+                None => name.id.to_string(),
+            }),
             Expr::Attribute(attribute) => {
                 let owner = self.qualify(&attribute.value)?;
                 Some(format!("{owner}.{}", attribute.attr.as_str()))
             }
             _ => None,
+        }
+    }
+
+    /// The last component of what [`Self::qualify`] gives, without building it: most calls
+    /// are ruled out by it alone. `None` exactly when `qualify` gives `None`.
+    pub fn last<'e>(&'e self, expr: &'e Expr) -> Option<&'e str> {
+        match expr {
+            Expr::Name(name) => Some(match self.names.get(name.id.as_str()) {
+                Some(Qualified {
+                    member: Some(member),
+                    ..
+                }) => member,
+                Some(Qualified { module, .. }) => module.rsplit('.').next().unwrap_or(module),
+                None => name.id.as_str(),
+            }),
+            Expr::Attribute(attribute) => {
+                self.last(&attribute.value)?;
+                Some(attribute.attr.as_str())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether [`Self::qualify`] would give `target`, without building it.
+    pub fn is(&self, expr: &Expr, target: &str) -> bool {
+        match expr {
+            Expr::Name(name) => match self.names.get(name.id.as_str()) {
+                Some(Qualified {
+                    module,
+                    member: Some(member),
+                }) => {
+                    target
+                        .strip_suffix(member)
+                        .and_then(|rest| rest.strip_suffix('.'))
+                        == Some(module)
+                }
+                Some(Qualified { module, .. }) => target == *module,
+                None => target == name.id.as_str(),
+            },
+            Expr::Attribute(attribute) => target
+                .strip_suffix(attribute.attr.as_str())
+                .and_then(|rest| rest.strip_suffix('.'))
+                .is_some_and(|owner| self.is(&attribute.value, owner)),
+            _ => false,
         }
     }
 }
@@ -202,10 +298,10 @@ enum Word {
 }
 
 impl Word {
-    fn of(expr: &Expr, qualifier: &Qualifier) -> Self {
+    fn of(expr: &Expr, qualifier: &Qualifier<'_>) -> Self {
         if let Some(text) = literal_str(expr) {
             Word::Literal(text.to_string(), expr.start())
-        } else if qualifier.qualify(expr).as_deref() == Some("sys.executable") {
+        } else if qualifier.is(expr, "sys.executable") {
             Word::Interpreter
         } else {
             Word::Other(expr.start())
@@ -218,12 +314,18 @@ impl Word {
 /// again as a bare list.
 pub fn from_call(
     call: &ExprCall,
-    qualifier: &Qualifier,
+    qualifier: &Qualifier<'_>,
     handled: &mut Vec<TextSize>,
     found: &mut Found,
 ) {
-    let Some(name) = qualifier.qualify(&call.func) else {
+    let Some(last) = qualifier.last(&call.func) else {
         return from_entry_points_result(call, qualifier, found);
+    };
+    if !is_called_name(last) {
+        return;
+    }
+    let Some(name) = qualifier.qualify(&call.func) else {
+        return;
     };
     let name = name.as_str();
     if SUBPROCESS_CALLS.contains(&name) {
@@ -247,7 +349,7 @@ pub fn from_call(
         if let Some(command) = argument(call, 0, "cmd") {
             from_shell(command, name, found);
         }
-    } else if name == "asyncio.create_subprocess_exec" {
+    } else if name == CREATE_SUBPROCESS_EXEC {
         let words: Vec<Word> = call
             .arguments
             .args
@@ -255,25 +357,25 @@ pub fn from_call(
             .map(|e| Word::of(e, qualifier))
             .collect();
         from_argv(&words, name, found);
-    } else if name == "runpy.run_module" {
+    } else if name == RUN_MODULE {
         if let Some(arg) = argument(call, 0, "mod_name") {
             literal_module(arg, name, Some("__main__"), found);
         }
-    } else if name == "pkgutil.resolve_name" {
+    } else if name == RESOLVE_NAME {
         if let Some(arg) = argument(call, 0, "name") {
             match literal_str(arg) {
                 Some(text) => push_resolve_name(text, arg.start(), name, found),
                 None => not_literal(arg, name, found),
             }
         }
-    } else if name == "uvicorn.run" {
+    } else if name == UVICORN_RUN {
         if let Some(arg) = argument(call, 0, "app") {
             // Anything but a string is the application object itself.
             if let Some(text) = literal_str(arg) {
                 push_app_string(text, arg.start(), name, found);
             }
         }
-    } else if name == "celery.Celery" {
+    } else if name == CELERY {
         if let Some(Expr::List(ruff_python_ast::ExprList { elts, .. }))
         | Some(Expr::Tuple(ruff_python_ast::ExprTuple { elts, .. })) =
             argument(call, usize::MAX, "include")
@@ -295,13 +397,19 @@ pub fn from_call(
 }
 
 /// `entry_points().select(group=G)` and `entry_points().get(G, ...)`.
-fn from_entry_points_result(call: &ExprCall, qualifier: &Qualifier, found: &mut Found) {
+fn from_entry_points_result(call: &ExprCall, qualifier: &Qualifier<'_>, found: &mut Found) {
     let Expr::Attribute(attribute) = call.func.as_ref() else {
         return;
     };
     let Expr::Call(inner) = attribute.value.as_ref() else {
         return;
     };
+    if !qualifier
+        .last(&inner.func)
+        .is_some_and(is_entry_point_function)
+    {
+        return;
+    }
     let Some(inner_name) = qualifier.qualify(&inner.func) else {
         return;
     };
@@ -322,12 +430,18 @@ fn from_entry_points_result(call: &ExprCall, qualifier: &Qualifier, found: &mut 
 /// `entry_points()["G"]` (the dict that Python 3.8 to 3.11 return).
 pub fn from_subscript(
     subscript: &ruff_python_ast::ExprSubscript,
-    qualifier: &Qualifier,
+    qualifier: &Qualifier<'_>,
     found: &mut Found,
 ) {
     let Expr::Call(inner) = subscript.value.as_ref() else {
         return;
     };
+    if !qualifier
+        .last(&inner.func)
+        .is_some_and(is_entry_point_function)
+    {
+        return;
+    }
     let Some(inner_name) = qualifier.qualify(&inner.func) else {
         return;
     };
@@ -342,7 +456,7 @@ pub fn from_subscript(
 
 /// A list or tuple literal that starts with the interpreter, anywhere in the file: the
 /// argument vector of a command, usually built before the call that runs it.
-pub fn from_sequence(elements: &[Expr], qualifier: &Qualifier, found: &mut Found) {
+pub fn from_sequence(elements: &[Expr], qualifier: &Qualifier<'_>, found: &mut Found) {
     let Some(first) = elements.first() else {
         return;
     };
@@ -655,7 +769,7 @@ mod tests {
     /// `module[:member] call` for every site of `source`, in the order found.
     fn found(source: &str, file_name: &str) -> Vec<String> {
         struct Walk<'q> {
-            qualifier: &'q Qualifier,
+            qualifier: &'q Qualifier<'q>,
             handled: Vec<TextSize>,
             found: Found,
         }
@@ -694,6 +808,46 @@ mod tests {
                 format!("{}{member} {}", n.module, n.call)
             })
             .collect()
+    }
+
+    /// `last` and `is` answer what `qualify` gives, without building it.
+    #[test]
+    fn last_and_is_agree_with_qualify() {
+        let source = "import subprocess as sp\nimport os.path as osp\nfrom runpy import run_module as rm\n\
+                      import sys\nx = [sp.run, osp.join, rm, sys.executable, a.b.c, plain, f().g, sp]\n";
+        let parsed = parse_module(source).unwrap();
+        let body = &parsed.syntax().body;
+        let qualifier = Qualifier::collect(body);
+        let Stmt::Assign(assign) = &body[4] else {
+            panic!("an assignment");
+        };
+        let Expr::List(list) = assign.value.as_ref() else {
+            panic!("a list");
+        };
+        let expected = [
+            Some("subprocess.run"),
+            Some("os.path.join"),
+            Some("runpy.run_module"),
+            Some("sys.executable"),
+            Some("a.b.c"),
+            Some("plain"),
+            None,
+            Some("subprocess"),
+        ];
+        for (expr, expected) in list.elts.iter().zip(expected) {
+            let qualified = qualifier.qualify(expr);
+            assert_eq!(qualified.as_deref(), expected);
+            assert_eq!(
+                qualifier.last(expr),
+                expected.map(|q| q.rsplit('.').next().unwrap())
+            );
+            if let Some(q) = expected {
+                assert!(qualifier.is(expr, q), "{q}");
+                assert!(!qualifier.is(expr, &format!("x{q}")), "{q}");
+                assert!(!qualifier.is(expr, &format!("{q}.x")), "{q}");
+            }
+        }
+        assert!(!qualifier.is(&list.elts[0], "sp.run"));
     }
 
     fn modules(source: &str) -> Vec<String> {
