@@ -34,7 +34,7 @@ pub const SYS_ATTRIBUTES: &[&str] = &[
 /// A set of names: the usual ones, which count without an import, and the ones the file's
 /// imports bind, borrowed from its tree. Tiny (a file binds a name or two to each module that
 /// matters here), so a list beats a hash table, and an empty one allocates nothing.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct NameSet<'a> {
     usual: &'static [&'static str],
     bound: Vec<&'a str>,
@@ -60,7 +60,7 @@ impl<'a> NameSet<'a> {
 }
 
 /// What the names of one file are bound to.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Bindings<'a> {
     pub importlib: NameSet<'a>,
     pub import_module: NameSet<'a>,

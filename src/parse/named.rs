@@ -45,7 +45,7 @@ use rustc_hash::FxHashMap as HashMap;
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::{Ranged, TextSize};
 
-use super::dynamic::{Bound, argument, each_import_binding, literal_str};
+use super::dynamic::{Bound, argument, literal_str};
 use crate::names::ModuleName;
 
 /// A module a string names, located by byte offset.
@@ -191,35 +191,24 @@ struct Qualified<'a> {
 }
 
 impl<'a> Qualifier<'a> {
+    #[cfg(test)]
     pub fn collect(body: &'a [Stmt]) -> Self {
         let mut qualifier = Self::default();
-        each_import_binding(body, |bound| qualifier.bind(bound));
+        super::dynamic::each_import_binding(body, |bound| qualifier.bind(bound));
         qualifier
     }
 
     /// Records one name an import statement binds; a later binding of the name wins.
     pub fn bind(&mut self, bound: Bound<'a>) {
-        let (bound, qualified) = match bound {
-            Bound::Module { bound, module } => (
-                bound,
-                Qualified {
-                    module,
-                    member: None,
-                },
-            ),
+        let (bound, module, member) = match bound {
+            Bound::Module { bound, module } => (bound, module, None),
             Bound::Member {
                 bound,
                 module,
                 member,
-            } => (
-                bound,
-                Qualified {
-                    module,
-                    member: Some(member),
-                },
-            ),
+            } => (bound, module, Some(member)),
         };
-        self.names.insert(bound, qualified);
+        self.names.insert(bound, Qualified { module, member });
     }
 
     /// `sp.run` → `subprocess.run` after `import subprocess as sp`. A name no import binds
@@ -404,16 +393,7 @@ fn from_entry_points_result(call: &ExprCall, qualifier: &Qualifier<'_>, found: &
     let Expr::Call(inner) = attribute.value.as_ref() else {
         return;
     };
-    if !qualifier
-        .last(&inner.func)
-        .is_some_and(is_entry_point_function)
-    {
-        return;
-    }
-    let Some(inner_name) = qualifier.qualify(&inner.func) else {
-        return;
-    };
-    let Some(module) = entry_point_module(&inner_name) else {
+    let Some((module, inner_name)) = entry_point_call(qualifier, &inner.func) else {
         return;
     };
     let group = match attribute.attr.as_str() {
@@ -436,16 +416,7 @@ pub fn from_subscript(
     let Expr::Call(inner) = subscript.value.as_ref() else {
         return;
     };
-    if !qualifier
-        .last(&inner.func)
-        .is_some_and(is_entry_point_function)
-    {
-        return;
-    }
-    let Some(inner_name) = qualifier.qualify(&inner.func) else {
-        return;
-    };
-    let Some(module) = entry_point_module(&inner_name) else {
+    let Some((module, inner_name)) = entry_point_call(qualifier, &inner.func) else {
         return;
     };
     if let Some(group) = literal_str(&subscript.slice) {
@@ -466,6 +437,16 @@ pub fn from_sequence(elements: &[Expr], qualifier: &Qualifier<'_>, found: &mut F
     }
     let words: Vec<Word> = elements.iter().map(|e| Word::of(e, qualifier)).collect();
     from_argv(&words, "sys.executable argv", found);
+}
+
+/// The module and qualified name of `func` when it is one of [`ENTRY_POINT_CALLS`]; the name
+/// is built only when its last component matches.
+fn entry_point_call(qualifier: &Qualifier<'_>, func: &Expr) -> Option<(&'static str, String)> {
+    if !qualifier.last(func).is_some_and(is_entry_point_function) {
+        return None;
+    }
+    let name = qualifier.qualify(func)?;
+    Some((entry_point_module(&name)?, name))
 }
 
 fn entry_point_module(qualified: &str) -> Option<&'static str> {
