@@ -28,7 +28,7 @@
 //! before a `.py` file, and so does the graph. Once a name is decided it is never looked up as
 //! another kind: `import http` then `from http.cookies import SimpleCookie` are both stdlib.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -201,13 +201,19 @@ impl ModuleGraph {
         })
     }
 
-    /// The node of `from a import b` is `a.b` when that is a module, else `a`.
-    fn local_target_of(&self, site: &ImportSite) -> Option<NodeIndex> {
-        site.member
-            .as_deref()
-            .and_then(|member| site.module.join(member))
-            .and_then(|name| self.project_node(name.as_str()))
-            .or_else(|| self.project_node(site.module.as_str()))
+    /// The node of `from a import b` is `a.b` when that is a module, else `a`. (`a.b` is
+    /// spelled in `buffer`; a member that is no identifier, `*`, names no project module.)
+    fn local_target_of(&self, site: &ImportSite, buffer: &mut String) -> Option<NodeIndex> {
+        if let Some(member) = site.member.as_deref() {
+            buffer.clear();
+            buffer.push_str(site.module.as_str());
+            buffer.push('.');
+            buffer.push_str(member);
+            if let Some(index) = self.project_node(buffer) {
+                return Some(index);
+            }
+        }
+        self.project_node(site.module.as_str())
     }
 }
 
@@ -311,13 +317,10 @@ pub fn build(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> ModuleGraph {
     let mut graph = ModuleGraph::default();
-    let mut local: BTreeMap<ModuleName, (Rank, NodeKind)> = BTreeMap::new();
-    let mut claim = |module: &ModuleName, rank: Rank, kind: NodeKind| match local.get(module) {
-        Some((known, _)) if *known <= rank => {}
-        _ => {
-            local.insert(module.clone(), (rank, kind));
-        }
-    };
+    // Every module a file or extension makes, with its rank; sorted by name then rank, the
+    // first of each name is the one CPython's `FileFinder` takes.
+    let mut local: Vec<(&ModuleName, Rank, NodeKind)> =
+        Vec::with_capacity(files.len() + extensions.len());
     for file in files {
         if let Some(module) = &file.module {
             let rank = if file.is_package {
@@ -325,28 +328,21 @@ pub fn build(
             } else {
                 Rank::Source
             };
-            claim(
-                module,
-                rank,
-                NodeKind::Local {
-                    file: file.rel.clone(),
-                },
-            );
+            let file = file.rel.clone();
+            local.push((module, rank, NodeKind::Local { file }));
         }
     }
     for extension in extensions {
         if let Some(module) = &extension.module {
-            claim(
-                module,
-                Rank::Extension,
-                NodeKind::Compiled {
-                    file: extension.rel.clone(),
-                },
-            );
+            let file = extension.rel.clone();
+            local.push((module, Rank::Extension, NodeKind::Compiled { file }));
         }
     }
+    // Stable: of two files claiming one name at one rank, the first walked stays.
+    local.sort_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(&b.1)));
+    local.dedup_by(|later, first| later.0 == first.0);
     // Parents of local modules that are not modules themselves are namespace packages.
-    let modules: HashSet<&str> = local.keys().map(ModuleName::as_str).collect();
+    let modules: HashSet<&str> = local.iter().map(|(m, _, _)| m.as_str()).collect();
     let mut namespaces: BTreeSet<&str> = BTreeSet::new();
     for module in &modules {
         for (dot, _) in module.match_indices('.') {
@@ -358,7 +354,7 @@ pub fn build(
     }
     let namespaces: Vec<String> = namespaces.into_iter().map(str::to_string).collect();
     drop(modules);
-    for (module, (_, kind)) in local {
+    for (module, _, kind) in local {
         graph.add(module.to_string(), kind);
     }
     for namespace in namespaces {
@@ -444,18 +440,20 @@ pub fn build(
 
     // Resolving reads the graph and the folders only, so it runs in parallel; the stdlib and
     // external nodes are then added in site order, which keeps node indices deterministic.
-    // Per thread: a path buffer, a parts list, and the last file's node (a file's sites are
-    // consecutive, and share one `Arc` of its name).
+    // Per thread: a path buffer, a parts list, the last file's node (a file's sites are
+    // consecutive, and share one `Arc` of its name) and the standard-library answers for each
+    // top-level name seen (a project imports a few hundred names from thousands of sites).
     let scratch = || {
         (
             String::new(),
             Vec::new(),
             None::<(Arc<str>, Option<NodeIndex>)>,
+            StdlibAnswers::default(),
         )
     };
     let resolved: Vec<Option<SiteResolution>> = imports
         .par_iter()
-        .map_init(scratch, |(path, parts, last), site| {
+        .map_init(scratch, |(path, parts, last, answers), site| {
             let source = match last {
                 Some((known, source)) if Arc::ptr_eq(known, &site.file) => *source,
                 _ => {
@@ -464,7 +462,8 @@ pub fn build(
                     source
                 }
             }?;
-            let (target, missing) = resolve_site(&graph, &folders, site, python, path, parts);
+            let top = answers.of(python, site.module.top_level());
+            let (target, missing) = resolve_site(&graph, &folders, site, top, path, parts);
             Some((source, target, missing.map(Box::new)))
         })
         .collect();
@@ -515,6 +514,26 @@ enum Resolved {
     External,
 }
 
+/// What the standard library of the target says of one top-level name.
+#[derive(Clone, Copy)]
+struct TopLevel {
+    never_shadowed: bool,
+    stdlib: bool,
+}
+
+/// [`TopLevel`] answers by name, worked out once per name.
+#[derive(Default)]
+struct StdlibAnswers<'a>(HashMap<&'a str, TopLevel>);
+
+impl<'a> StdlibAnswers<'a> {
+    fn of(&mut self, python: PythonVersion, top: &'a str) -> TopLevel {
+        *self.0.entry(top).or_insert_with(|| TopLevel {
+            never_shadowed: stdlib::is_never_shadowed(python, top),
+            stdlib: stdlib::is_stdlib_top_level(python, top),
+        })
+    }
+}
+
 /// Finds or adds the node an import resolves to, in the order the module documentation gives.
 /// The second value is the part that was found when the project has the top-level name but
 /// not the whole module (reported as [`LOCAL_MODULE_NOT_FOUND`]).
@@ -522,7 +541,7 @@ fn resolve_site<'a>(
     graph: &ModuleGraph,
     folders: &Folders,
     site: &'a ImportSite,
-    python: PythonVersion,
+    answers: TopLevel,
     path: &mut String,
     parts: &mut Vec<&'a str>,
 ) -> (Resolved, Option<String>) {
@@ -532,7 +551,7 @@ fn resolve_site<'a>(
     let wanted = parts.len();
     parts.extend(site.member.as_deref());
     let parts = &parts[..];
-    if !stdlib::is_never_shadowed(python, top) {
+    if !answers.never_shadowed {
         if let Some(folder) = folders.script_folder(&site.file)
             && let Some((matched, index)) = folders.find(folder, parts, path)
         {
@@ -547,7 +566,7 @@ fn resolve_site<'a>(
             return (Resolved::Node(index), missing);
         }
         if graph.project_node(top).is_some() {
-            if let Some(index) = graph.local_target_of(site) {
+            if let Some(index) = graph.local_target_of(site, path) {
                 return (Resolved::Node(index), None);
             }
             // The top level is ours but the submodule is not there: report the longest part
@@ -561,7 +580,7 @@ fn resolve_site<'a>(
             }
         }
     }
-    if stdlib::is_stdlib(python, &site.module) {
+    if answers.stdlib {
         return (Resolved::Stdlib, None);
     }
     for folder in folders.package_fallbacks(&site.file) {
