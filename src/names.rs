@@ -22,7 +22,7 @@ pub struct ModuleName(#[schemars(with = "String")] CompactString);
 impl ModuleName {
     /// `None` unless every dot-separated component is a Python identifier.
     pub fn new(name: &str) -> Option<Self> {
-        if name.split('.').all(is_identifier) {
+        if is_dotted_identifier(name) {
             Some(Self(name.into()))
         } else {
             None
@@ -54,7 +54,11 @@ impl ModuleName {
 
     /// The first component: `google` for `google.protobuf`.
     pub fn top_level(&self) -> &str {
-        self.0.split('.').next().unwrap_or(&self.0)
+        // A byte search: names are short, and `split` sets up a `memchr` searcher per call.
+        match self.0.bytes().position(|b| b == b'.') {
+            Some(dot) => &self.0[..dot],
+            None => &self.0,
+        }
     }
 
     /// The enclosing package: `a.b` for `a.b.c`, `None` for a top-level name.
@@ -102,6 +106,24 @@ impl From<ModuleName> for String {
     fn from(value: ModuleName) -> Self {
         value.0.into_string()
     }
+}
+
+/// Whether every dot-separated component of `name` is an identifier. Nearly every name is
+/// ASCII, checked byte by byte without decoding a `char`.
+fn is_dotted_identifier(name: &str) -> bool {
+    if !name.is_ascii() {
+        return name.split('.').all(is_identifier);
+    }
+    let mut at_start = true;
+    for &byte in name.as_bytes() {
+        at_start = match byte {
+            b'.' if !at_start => true,
+            b'_' | b'a'..=b'z' | b'A'..=b'Z' => false,
+            b'0'..=b'9' if !at_start => false,
+            _ => return false,
+        };
+    }
+    !at_start
 }
 
 /// A Python identifier (PEP 3131, approximated by Unicode XID as CPython does after NFKC).
@@ -204,6 +226,32 @@ mod tests {
         assert!(ModuleName::new("a-b").is_none());
         assert!(ModuleName::new("1a").is_none());
         assert_eq!(ModuleName::new("a.b_c").unwrap().as_str(), "a.b_c");
+    }
+
+    // The ASCII path must say what the general one says, for every string of these bytes up
+    // to four long (dots, digits, letters, `_`, and bytes no identifier holds).
+    #[test]
+    fn the_ascii_check_agrees_with_the_general_one() {
+        let alphabet = [".", "a", "Z", "_", "0", "9", "-", " ", "é"];
+        let mut names = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = names
+                .iter()
+                .flat_map(|n| alphabet.iter().map(move |c| format!("{n}{c}")))
+                .collect();
+            names.extend(longer);
+        }
+        names.sort();
+        names.dedup();
+        for name in &names {
+            let general = name.split('.').all(is_identifier);
+            assert_eq!(is_dotted_identifier(name), general, "{name:?}");
+        }
+        assert!(
+            names
+                .iter()
+                .any(|n| is_dotted_identifier(n) && n.contains('.'))
+        );
     }
 
     #[test]

@@ -40,7 +40,9 @@
 //! would do this scope by scope, but it needs a full binding pass that this crate does not run;
 //! a file-wide map is enough for names this specific.
 
-use rustc_hash::FxHashMap as HashMap;
+use std::sync::LazyLock;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 use ruff_text_size::{Ranged, TextSize};
@@ -98,21 +100,22 @@ const UVICORN_RUN: &str = "uvicorn.run";
 const CELERY: &str = "celery.Celery";
 
 /// Whether a call whose qualified name ends in `last` can be one [`from_call`] reads: one
-/// comparison per known name instead of building the qualified name of every call.
+/// lookup instead of building the qualified name of every call.
 fn is_called_name(last: &str) -> bool {
-    let ends_in = |name: &&str| name.rsplit('.').next() == Some(last);
-    SUBPROCESS_CALLS.iter().any(ends_in)
-        || SHELL_CALLS.iter().any(ends_in)
-        || [
+    static LAST: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| {
+        let qualified = SUBPROCESS_CALLS.iter().chain(SHELL_CALLS).chain(&[
             CREATE_SUBPROCESS_EXEC,
             RUN_MODULE,
             RESOLVE_NAME,
             UVICORN_RUN,
             CELERY,
-        ]
-        .iter()
-        .any(ends_in)
-        || is_entry_point_function(last)
+        ]);
+        qualified
+            .map(|name| name.rsplit('.').next().unwrap_or(name))
+            .chain(ENTRY_POINT_CALLS.iter().map(|(_, function)| *function))
+            .collect()
+    });
+    LAST.contains(last)
 }
 
 fn is_entry_point_function(last: &str) -> bool {
