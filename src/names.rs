@@ -31,7 +31,7 @@ impl ModuleName {
 
     /// Builds a name from components, each of which must be an identifier.
     pub fn from_components<'a>(parts: impl IntoIterator<Item = &'a str>) -> Option<Self> {
-        let mut name = String::new();
+        let mut name = CompactString::default();
         for part in parts {
             if !is_identifier(part) {
                 return None;
@@ -41,7 +41,7 @@ impl ModuleName {
             }
             name.push_str(part);
         }
-        (!name.is_empty()).then_some(Self(name.into()))
+        (!name.is_empty()).then_some(Self(name))
     }
 
     pub fn as_str(&self) -> &str {
@@ -68,7 +68,24 @@ impl ModuleName {
 
     /// `self.child`, when `child` is a valid (possibly dotted) name.
     pub fn join(&self, child: &str) -> Option<Self> {
-        Self::new(&format!("{}.{child}", self.0))
+        if !is_dotted_identifier(child) {
+            return None;
+        }
+        let mut name = CompactString::with_capacity(self.0.len() + 1 + child.len());
+        name.push_str(&self.0);
+        name.push('.');
+        name.push_str(child);
+        Some(Self(name))
+    }
+
+    /// The package `levels` components up: `a.b` for `a.b.c` and 1, `self` for 0; `None`
+    /// when the name has no more than `levels` components.
+    pub fn ancestor(&self, levels: usize) -> Option<Self> {
+        let mut name = self.0.as_str();
+        for _ in 0..levels {
+            name = name.rsplit_once('.')?.0;
+        }
+        Some(Self(name.into()))
     }
 
     /// `self` and each of its parents, longest first: `a.b.c`, `a.b`, `a`.
@@ -252,6 +269,25 @@ mod tests {
                 .iter()
                 .any(|n| is_dotted_identifier(n) && n.contains('.'))
         );
+    }
+
+    #[test]
+    fn ancestor_and_join_walk_components() {
+        let name = ModuleName::new("a.b.c").unwrap();
+        let up = |n| name.ancestor(n).map(String::from);
+        assert_eq!(
+            [up(0), up(1), up(2), up(3)],
+            [
+                Some("a.b.c".into()),
+                Some("a.b".into()),
+                Some("a".into()),
+                None
+            ]
+        );
+        assert_eq!(name.join("d.e").map(String::from), Some("a.b.c.d.e".into()));
+        for bad in ["", "d.", "*", "1d", "d..e"] {
+            assert_eq!(name.join(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

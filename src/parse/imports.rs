@@ -467,19 +467,16 @@ pub fn resolve_relative(
     tail: Option<&str>,
 ) -> Result<ModuleName, Code> {
     let module = origin.module.ok_or(RELATIVE_IMPORT_NO_PACKAGE)?;
-    let mut parts: Vec<&str> = module.components().collect();
-    if !origin.is_package {
-        parts.pop();
+    // A module's package is its parent, a package's is itself; each dot past the first goes
+    // one further up.
+    let up = level.saturating_sub(1) as usize + usize::from(!origin.is_package);
+    let package = module
+        .ancestor(up)
+        .ok_or(RELATIVE_IMPORT_BEYOND_TOP_LEVEL)?;
+    match tail {
+        Some(tail) => package.join(tail).ok_or(RELATIVE_IMPORT_BEYOND_TOP_LEVEL),
+        None => Ok(package),
     }
-    let up = level.saturating_sub(1) as usize;
-    if parts.len() <= up {
-        return Err(RELATIVE_IMPORT_BEYOND_TOP_LEVEL);
-    }
-    parts.truncate(parts.len() - up);
-    if let Some(tail) = tail {
-        parts.extend(tail.split('.'));
-    }
-    ModuleName::from_components(parts).ok_or(RELATIVE_IMPORT_BEYOND_TOP_LEVEL)
 }
 
 impl<'a> Visitor<'a> for Collector<'a> {
