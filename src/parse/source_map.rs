@@ -26,10 +26,16 @@ impl<'a> SourceMap<'a> {
     /// `cells` holds the byte offset where each code cell starts and its 1-based index.
     pub fn new(text: &'a str, cells: &[(usize, u32)]) -> Self {
         let bytes = text.as_bytes();
-        let mut line_starts = vec![0];
-        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
-                line_starts.push(i + 1);
+        // Sized for lines of 32 bytes, so that most files never grow it.
+        let mut line_starts = Vec::with_capacity(bytes.len() / 32 + 2);
+        line_starts.push(0);
+        if memchr::memchr(b'\r', bytes).is_none() {
+            line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        } else {
+            for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+                if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                    line_starts.push(i + 1);
+                }
             }
         }
         let mut map = Self {
@@ -55,9 +61,13 @@ impl<'a> SourceMap<'a> {
         let line = self.line_index(offset);
         let start = self.line_starts[line];
         let before = &self.text.as_bytes()[start..offset];
-        let column = match std::str::from_utf8(before) {
-            Ok(text) => text.chars().count(),
-            Err(_) => String::from_utf8_lossy(before).chars().count(),
+        let column = if before.is_ascii() {
+            before.len()
+        } else {
+            match std::str::from_utf8(before) {
+                Ok(text) => text.chars().count(),
+                Err(_) => String::from_utf8_lossy(before).chars().count(),
+            }
         } + 1;
         let (cell, line) = match self.cells.partition_point(|&(first, _)| first <= line) {
             0 => (None, line + 1),
