@@ -19,15 +19,34 @@ pub fn print_text(render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> io::Re
     render(&mut text)?;
     let stdout = anstream::stdout();
     if stdout.current_choice() == anstream::ColorChoice::Never {
-        return write_once(io::stdout().lock(), &strip(&text));
+        return write_once(io::stdout().lock(), &strip(text));
     }
     write_once(stdout.lock(), &text)
 }
 
+/// Whether stdout keeps colour (a terminal, `CLICOLOR_FORCE`): a long report that is only
+/// stripped again (piped, in a file) is better written plain, [`plain_unless`].
+pub fn stdout_has_colour() -> bool {
+    anstream::stdout().current_choice() != anstream::ColorChoice::Never
+}
+
+/// `style` when `colour`, else the plain style, which writes no escape at all.
+pub fn plain_unless(colour: bool, style: owo_colors::Style) -> owo_colors::Style {
+    if colour {
+        style
+    } else {
+        owo_colors::Style::new()
+    }
+}
+
 /// `text` without its colour. anstream strips it too, but writes each piece between two
 /// escape sequences as a `write` of its own: one per line of a report that dims part of each.
-fn strip(text: &[u8]) -> Vec<u8> {
-    anstream::adapter::strip_bytes(text).into_vec()
+/// Text that holds no escape (written plain) is returned as it is, unread.
+fn strip(text: Vec<u8>) -> Vec<u8> {
+    if memchr::memchr(0x1b, &text).is_none() {
+        return text;
+    }
+    anstream::adapter::strip_bytes(&text).into_vec()
 }
 
 fn write_once(mut out: impl Write, bytes: &[u8]) -> io::Result<()> {
@@ -155,7 +174,7 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], global: &GlobalArgs) -> io:
     }
     let stderr = anstream::stderr();
     if stderr.current_choice() == anstream::ColorChoice::Never {
-        return write_once(io::stderr().lock(), &strip(&text));
+        return write_once(io::stderr().lock(), &strip(text));
     }
     write_once(stderr.lock(), &text)
 }

@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use owo_colors::OwoColorize;
+use owo_colors::{OwoColorize, Style};
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -103,38 +104,33 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a> {
     let imports: Vec<ScannedImport> = scan
         .imports
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(index, site)| ScannedImport {
             site,
             class: scan.graph.class_of(index),
         })
         .collect();
-    // Hashed per site, sorted once at the end.
-    let mut external: FxHashMap<&str, NameSummary> = FxHashMap::default();
-    let mut stdlib: FxHashSet<&str> = FxHashSet::default();
-    for import in &imports {
-        let top = import.site.module.top_level();
-        match import.class {
-            ImportClass::External => {
-                external
-                    .entry(top)
-                    .or_insert_with(|| NameSummary {
-                        name: top.to_string(),
-                        count: 0,
-                        first: format!("{}:{}", import.site.file, import.site.line),
-                    })
-                    .count += 1;
-            }
-            ImportClass::Stdlib => {
-                stdlib.insert(top);
-            }
-            ImportClass::Local => {}
+    // Counted in parallel, hashed per site; sorted once at the end.
+    let tally = imports
+        .par_iter()
+        .enumerate()
+        .fold(Tally::default, |mut tally, (index, import)| {
+            tally.add(index, import);
+            tally
+        })
+        .reduce(Tally::default, Tally::merge);
+    let external = tally.external.into_iter().map(|(top, (count, first))| {
+        let site = imports[first].site;
+        NameSummary {
+            name: top.to_string(),
+            count,
+            first: format!("{}:{}", site.file, site.line),
         }
-    }
-    let mut external: Vec<NameSummary> = external.into_values().collect();
+    });
+    let mut external: Vec<NameSummary> = external.collect();
     external.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    let mut stdlib: Vec<&str> = stdlib.into_iter().collect();
+    let mut stdlib: Vec<&str> = tally.stdlib.into_iter().collect();
     stdlib.sort_unstable();
     let modules = scan
         .graph
@@ -162,21 +158,64 @@ pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a>
     }
 }
 
+/// The top-level names of the external imports (with their count and first site) and of the
+/// standard-library ones, over part of the sites.
+#[derive(Default)]
+struct Tally<'a> {
+    external: FxHashMap<&'a str, (usize, usize)>,
+    stdlib: FxHashSet<&'a str>,
+}
+
+impl<'a> Tally<'a> {
+    fn add(&mut self, index: usize, import: &ScannedImport<'a>) {
+        let top = import.site.module.top_level();
+        match import.class {
+            ImportClass::External => {
+                let (count, _) = self.external.entry(top).or_insert((0, index));
+                *count += 1;
+            }
+            ImportClass::Stdlib => {
+                self.stdlib.insert(top);
+            }
+            ImportClass::Local => {}
+        }
+    }
+
+    /// Both parts' names; the first site is the earlier of the two.
+    fn merge(mut self, other: Self) -> Self {
+        for (top, (count, first)) in other.external {
+            let known = self.external.entry(top).or_insert((0, first));
+            known.0 += count;
+            known.1 = known.1.min(first);
+        }
+        self.stdlib.extend(other.stdlib);
+        self
+    }
+}
+
 fn print_human(report: &ScanReport, global: &GlobalArgs) -> std::io::Result<()> {
     output::print_text(|out| write_human(out, report, global))
 }
 
 fn write_human(out: &mut Vec<u8>, report: &ScanReport, global: &GlobalArgs) -> std::io::Result<()> {
+    // Plain when stdout strips colour anyway: a line per local module is too many to strip.
+    let colour = output::stdout_has_colour();
+    let bold = output::plain_unless(colour, Style::new().bold());
+    let dimmed = output::plain_unless(colour, Style::new().dimmed());
+    let scanned = if colour {
+        "Scanned".green().bold().to_string()
+    } else {
+        "Scanned".to_string()
+    };
     writeln!(
         out,
-        "{} {} files, {} imports (Python {})",
-        "Scanned".green().bold(),
+        "{scanned} {} files, {} imports (Python {})",
         report.files,
         report.imports.len(),
         report.python_version
     )?;
     if !report.external.is_empty() {
-        writeln!(out, "\n{}", "External".bold())?;
+        writeln!(out, "\n{}", "External".style(bold))?;
         let width = report
             .external
             .iter()
@@ -189,20 +228,20 @@ fn write_human(out: &mut Vec<u8>, report: &ScanReport, global: &GlobalArgs) -> s
                 "  {:width$}  {:>4}×  {}",
                 name.name,
                 name.count,
-                name.first.dimmed()
+                name.first.style(dimmed)
             )?;
         }
     }
     let modules: Vec<&LocalModule> = report.modules.iter().filter(|m| !m.namespace).collect();
     if !modules.is_empty() {
-        writeln!(out, "\n{}", "Local modules".bold())?;
+        writeln!(out, "\n{}", "Local modules".style(bold))?;
         for module in modules {
             let file = module.file.as_deref().unwrap_or_default();
-            writeln!(out, "  {}  {}", module.name, file.dimmed())?;
+            writeln!(out, "  {}  {}", module.name, file.style(dimmed))?;
         }
     }
     if !report.stdlib.is_empty() {
-        writeln!(out, "\n{}", "Standard library".bold())?;
+        writeln!(out, "\n{}", "Standard library".style(bold))?;
         writeln!(out, "  {}", report.stdlib.join(", "))?;
     }
     if let Some(summary) = output::diagnostics_summary(report.diagnostics, global) {
