@@ -38,6 +38,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use ignore::overrides::{Override, OverrideBuilder};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
+use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -142,7 +143,7 @@ pub fn walk(settings: &ScanSettings) -> Walk {
     );
 
     let files = distinct(root, found.files, &found.links)
-        .into_iter()
+        .into_par_iter()
         .map(|(path, rel, kind)| {
             let (module, is_package) = roots::module_of(&rel, kind, &roots);
             SourceFile {
@@ -307,8 +308,8 @@ fn distinct(
                 .any(|(slash, _)| links.contains(&rel[..slash]))
     };
     if links.is_empty() {
-        // No link was followed: every rel is its own file.
-        files.sort_by(|a, b| a.1.cmp(&b.1));
+        // No link was followed: every rel is its own file, and no two are equal.
+        files.par_sort_unstable_by(|a, b| a.1.cmp(&b.1));
         return files
             .into_iter()
             .map(|(path, rel, kind, _)| (path, rel, kind))

@@ -93,18 +93,14 @@ pub(crate) fn module_of(
     else {
         return (None, false);
     };
-    let mut parts: Vec<&str> = inside.split('/').collect();
-    let Some(file) = parts.pop() else {
+    let Some(path) = inside.strip_suffix(".py") else {
         return (None, false);
     };
-    let Some(stem) = file.strip_suffix(".py") else {
-        return (None, false);
-    };
+    let (folder, stem) = path.rsplit_once('/').unwrap_or(("", path));
     let is_package = stem == "__init__";
-    if !is_package {
-        parts.push(stem);
-    }
-    (ModuleName::from_components(parts), is_package)
+    // A package is named by its folder; the root's own `__init__.py` (folder "") names nothing.
+    let named = if is_package { folder } else { path };
+    (ModuleName::from_components(named.split('/')), is_package)
 }
 
 /// The module name of the extension module at `rel`: `pkg.fastops` for
