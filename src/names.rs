@@ -83,7 +83,7 @@ impl ModuleName {
     pub fn ancestor(&self, levels: usize) -> Option<Self> {
         let mut name = self.0.as_str();
         for _ in 0..levels {
-            name = name.rsplit_once('.')?.0;
+            name = &name[..name.bytes().rposition(|b| b == b'.')?];
         }
         Some(Self(name.into()))
     }

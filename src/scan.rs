@@ -40,20 +40,23 @@ pub fn scan_project(settings: &ScanSettings, mut diagnostics: Vec<Diagnostic>) -
         (walked, cache.and_then(|handle| handle.join().ok()))
     });
     diagnostics.extend(walked.diagnostics);
-    let parsed = parse::parse_files_cached(&walked.files, settings, cache.as_ref());
+    // The project's nodes need only the walk: made on a thread of their own while the pool
+    // parses, instead of on the main thread after it.
+    let (parsed, local) = std::thread::scope(|scope| {
+        let local =
+            scope.spawn(|| graph::local_nodes(&walked.files, &walked.extensions, &walked.roots));
+        let parsed = parse::parse_files_cached(&walked.files, settings, cache.as_ref());
+        let local = local
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (parsed, local)
+    });
     if let Some(cache) = cache {
         cache.save();
     }
     diagnostics.extend(parsed.diagnostics);
     let imports = parsed.imports; // sorted by parse_files
-    let graph = graph::build(
-        &walked.files,
-        &walked.extensions,
-        &walked.roots,
-        &imports,
-        settings.python_version,
-        &mut diagnostics,
-    );
+    let graph = graph::connect(local, &imports, settings.python_version, &mut diagnostics);
     diagnostic::sort(&mut diagnostics);
     ProjectScan {
         files: walked.files,
