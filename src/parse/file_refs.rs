@@ -21,6 +21,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use ruff_python_ast::statement_visitor::{self, StatementVisitor};
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, Number, Operator, Stmt};
 use ruff_text_size::{Ranged, TextSize};
@@ -92,7 +93,7 @@ impl Value {
 /// Collects the file references of one module's body.
 pub fn collect(body: &[Stmt]) -> Vec<RawFileRef> {
     let mut names = Names::default();
-    names.visit_body(body);
+    StatementVisitor::visit_body(&mut names, body);
     let mut collector = Collector {
         names: names.bound,
         found: Vec::new(),
@@ -101,13 +102,14 @@ pub fn collect(body: &[Stmt]) -> Vec<RawFileRef> {
     collector.found
 }
 
-/// Names bound (anywhere in the file) to a path value: the first binding wins.
+/// Names bound (anywhere in the file) to a path value: the first binding wins. Bindings are
+/// statements, so only statements are walked (an expression holds none).
 #[derive(Default)]
 struct Names {
     bound: HashMap<String, Value>,
 }
 
-impl<'a> Visitor<'a> for Names {
+impl<'a> StatementVisitor<'a> for Names {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         if let Stmt::Assign(assign) = stmt
             && let [Expr::Name(target)] = &assign.targets[..]
@@ -116,7 +118,7 @@ impl<'a> Visitor<'a> for Names {
         {
             self.bound.entry(target.id.to_string()).or_insert(value);
         }
-        walk_stmt(self, stmt);
+        statement_visitor::walk_stmt(self, stmt);
     }
 }
 
