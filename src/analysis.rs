@@ -476,7 +476,7 @@ impl Analysis {
                 requires: dist
                     .requires_dist
                     .iter()
-                    .filter_map(|r| r.parsed.as_ref())
+                    .filter_map(|r| r.parsed())
                     .collect(),
             })
         };

@@ -59,7 +59,7 @@ fn assert_same(venv: &Path, cache: &Path, what: &str) -> String {
 }
 
 fn env_cache_files(cache: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(cache.join("env-v2"))
+    let mut files: Vec<PathBuf> = fs::read_dir(cache.join("env-v3"))
         .map(|entries| entries.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
     files.sort();

@@ -1,7 +1,7 @@
 //! The environment cache: each `*.dist-info` folder's reading ([`Distribution`] as
 //! `dist_info::read` returns it, with the modules its files make), and the orphan search's
 //! listing of each search-path folder ([`Listing`]). One cache file per environment:
-//! `{cache_dir}/env-v2/{hash of the prefix}.bin`, with envscan's build in its header.
+//! `{cache_dir}/env-v3/{hash of the prefix}.bin`, with envscan's build in its header.
 //!
 //! A folder's entry is keyed by its path, the site-packages folder and prefix it was read
 //! against, the folder's own size and modification time, and the size and time of RECORD
@@ -19,8 +19,10 @@
 //! folders that are gone are dropped on the next write. What is cached is only what the reader
 //! produced cleanly: a folder whose reading gave any diagnostic, whose paths are not UTF-8, or
 //! which is an `.egg-info` (read through files below it) is read every time. Requires-Dist
-//! lines, versions and module names are stored as text and parsed again on load with the
-//! pipeline's own functions, so the parsed forms need no serde of their own.
+//! lines, versions and module names are stored as text, so the parsed forms need no serde of
+//! their own: versions and module names are parsed again on load with the pipeline's own
+//! functions, Requires-Dist lines (which parsed cleanly when recorded) only when asked for.
+//! The files stay front-coded as stored until asked for (see `env::files`).
 //!
 //! A search-path folder's listing (see `file_index`) holds what the orphan search saw, with
 //! the stamp of every folder it listed (the search-path folder, each package and namespace
@@ -29,7 +31,7 @@
 //! from the listing and this run's file index, so a changed RECORD changes them too.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -38,10 +40,13 @@ use super::{Stamp, Store};
 use crate::diagnostic::Diagnostic;
 use crate::env::direct_url::{DirectSource, DirectUrl, VcsInfo};
 use crate::env::file_index::{self, Listing};
-use crate::env::{DistKind, Distribution, EntryPoint, Files, MetadataFormat, metadata};
+use crate::env::files::FrontCoded;
+use crate::env::{
+    DistKind, Distribution, EntryPoint, Files, MetadataFormat, RequiresDist, metadata,
+};
 use crate::names::{ModuleName, PackageName};
 
-const KIND: &str = "env-v2";
+const KIND: &str = "env-v3";
 
 /// What a folder's entry is keyed by.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,11 +243,8 @@ struct DistRecord {
     top_level: Vec<String>,
     entry_points: Vec<(String, String, String)>,
     /// Each relative to site-packages when that gives back the same bytes, else absolute,
-    /// front-coded: how many bytes it shares with the one before (`shared`), and the rest,
-    /// separated by NUL (which no path holds). One string to decode instead of thousands, and
-    /// a third of the bytes (RECORD is sorted: `pkg/sub/a.py` follows `pkg/sub/__init__.py`).
-    files: String,
-    shared: Vec<u16>,
+    /// front-coded; shared with the [`Files`] made of it, which decode it only when asked.
+    files: Arc<FrontCoded>,
     external_files: Vec<String>,
     /// What `file_index::modules_of_files` makes of `files`.
     modules: Vec<String>,
@@ -303,30 +305,11 @@ impl DistRecord {
         if !untouched {
             return None;
         }
-        let mut joined = String::new();
-        let mut shared = Vec::with_capacity(files.len());
-        let mut previous = String::new();
-        for file in files {
-            let stored = store_path(file, site_packages)?;
-            if stored.contains('\0') {
-                return None;
-            }
-            let mut common = previous
-                .bytes()
-                .zip(stored.bytes())
-                .take(usize::from(u16::MAX))
-                .take_while(|(a, b)| a == b)
-                .count();
-            while !stored.is_char_boundary(common) {
-                common -= 1;
-            }
-            if !shared.is_empty() {
-                joined.push('\0');
-            }
-            joined.push_str(&stored[common..]);
-            shared.push(u16::try_from(common).ok()?);
-            previous = stored;
-        }
+        let stored = files
+            .iter()
+            .map(|file| store_path(file, site_packages))
+            .collect::<Option<Vec<String>>>()?;
+        let files = Arc::new(FrontCoded::encode(&stored)?);
         Some(DistRecord {
             name: name.as_str().to_string(),
             display_name: display_name.clone(),
@@ -353,8 +336,7 @@ impl DistRecord {
                 .iter()
                 .map(|e| (e.group.clone(), e.name.clone(), e.value.clone()))
                 .collect(),
-            files: joined,
-            shared,
+            files,
             external_files: external_files
                 .iter()
                 .map(|f| store_path(f, site_packages))
@@ -364,37 +346,11 @@ impl DistRecord {
         })
     }
 
-    /// The files again; `None` when the front coding does not add up.
-    fn files(&self, site_packages: &Path) -> Option<Files> {
-        let mut text = String::with_capacity(self.files.len() * 3);
-        let mut ends = Vec::with_capacity(self.shared.len());
-        let mut rests = self.files.split('\0');
-        let mut start = 0;
-        for &shared in &self.shared {
-            // The first `shared` bytes of the one before, then the rest.
-            let shared = usize::from(shared);
-            let rest = rests.next()?;
-            let previous = text.get(start..)?;
-            let common = previous.get(..shared)?.len();
-            let copy_from = start;
-            start = text.len();
-            text.extend_from_within(copy_from..copy_from + common);
-            text.push_str(rest);
-            ends.push(u32::try_from(text.len()).ok()?);
-        }
-        if self.shared.is_empty() {
-            if !self.files.is_empty() {
-                return None;
-            }
-        } else if rests.next().is_some() {
-            return None;
-        }
-        Files::from_text(site_packages, text, ends)
-    }
-
     fn to_dist(&self, metadata_dir: &Path, site_packages: &Path) -> Option<Distribution> {
-        // Parsed again with the reader's functions; a line that no longer parses the same
-        // way (it gave no diagnostic when recorded) makes the entry unusable.
+        // The version parsed again with the reader's function (duplicates are ordered by
+        // it); a version that no longer parses (it gave no diagnostic when recorded) makes the
+        // entry unusable. Requires-Dist lines parsed cleanly when recorded: they are parsed
+        // again only when asked for.
         let mut diagnostics = Vec::new();
         let parsed_version = if self.version.is_empty() {
             None
@@ -406,15 +362,10 @@ impl DistRecord {
                 &mut diagnostics,
             )
         };
-        let requires_dist = metadata::parse_requires_dist(
-            self.requires_dist.clone(),
-            metadata_dir,
-            &mut diagnostics,
-        );
         if !diagnostics.is_empty() {
             return None;
         }
-        let files = self.files(site_packages)?;
+        let files = Files::from_front_coded(site_packages, Arc::clone(&self.files))?;
         let modules = self
             .modules
             .iter()
@@ -430,7 +381,11 @@ impl DistRecord {
             format: MetadataFormat::DistInfo,
             metadata_dir: metadata_dir.to_path_buf(),
             site_packages: site_packages.to_path_buf(),
-            requires_dist,
+            requires_dist: self
+                .requires_dist
+                .iter()
+                .map(|raw| RequiresDist::unparsed(raw.clone()))
+                .collect(),
             requires_python: self.requires_python.clone(),
             provides_extra: self.provides_extra.clone(),
             direct_url: self.direct_url.as_ref().map(|u| DirectUrl {

@@ -232,7 +232,7 @@ fn excluded_by_marker(analysis: &Analysis, name: &PackageName) -> Option<(String
     analysis.packages.values().find_map(|package| {
         let dist = analysis.env.distribution(&package.name)?;
         dist.requires_dist.iter().find_map(|r| {
-            let parsed = r.parsed.as_ref()?;
+            let parsed = r.parsed()?;
             (PackageName::new(parsed.name.as_ref()) == *name
                 && parsed.extras.is_empty()
                 && !parsed.marker.evaluate(&environment, &[]))

@@ -82,8 +82,7 @@ pub fn would_pull_in(analysis: &Analysis, dist: &Distribution) -> Vec<String> {
         .iter()
         .filter(|d| {
             d.requires_dist.iter().any(|r| {
-                r.parsed
-                    .as_ref()
+                r.parsed()
                     .is_some_and(|p| PackageName::new(p.name.as_ref()) == dist.name)
             })
         })

@@ -342,7 +342,7 @@ mod tests {
         let names: Vec<String> = dist
             .requires_dist
             .iter()
-            .filter_map(|r| r.parsed.as_ref().map(|p| p.name.to_string()))
+            .filter_map(|r| r.parsed().map(|p| p.name.to_string()))
             .collect();
         assert_eq!(
             names,

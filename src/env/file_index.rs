@@ -39,16 +39,24 @@ use crate::names::{ModuleName, is_identifier};
 /// How deep orphan search descends into namespace folders.
 const MAX_NAMESPACE_DEPTH: usize = 4;
 
-/// Which distribution owns each installed file.
+/// Which distribution owns each installed file: the first distribution, in the order Python
+/// uses them, whose files hold the path byte for byte.
 ///
-/// Keys are 32-bit hashes of the path bytes pointing back (distribution, file) into the
-/// distributions' own file lists, so no path is copied (an environment can hold a few hundred
-/// thousand files) and an entry is 12 bytes; a hit is confirmed by comparing the stored path's
-/// bytes, and the rare different path with the same hash goes to `collisions`.
+/// A distribution whose files were read from the environment cache and kept coded
+/// ([`super::Files::coded_tops`]) is found by its base folder and the first component of the
+/// path below it (`pkg` for `site-packages/pkg/mod.py`): a path is compared with the files of
+/// the few distributions that have that component, decoded on the fly, and nothing is done
+/// per file before a path is asked about. The others (read afresh) have each file's path
+/// hashed: keys are 32-bit hashes of the path bytes pointing back (distribution, file) into
+/// the distributions' own file lists, so no path is copied (an environment can hold a few
+/// hundred thousand files) and an entry is 12 bytes; a hit is confirmed by comparing the
+/// stored path's bytes, and the rare different path with the same hash goes to `collisions`.
 #[derive(Debug, Default)]
 pub struct FileIndex {
     files: FxHashMap<u32, (u32, u32)>,
     collisions: FxHashMap<OsString, DistId>,
+    /// Coded distributions by base folder, then by first component, in order.
+    coded: Vec<(PathBuf, FxHashMap<Box<[u8]>, Vec<u32>>)>,
     /// Folders owned as a whole (editable and path installs), longest first.
     roots: Vec<(PathBuf, DistId)>,
 }
@@ -63,13 +71,40 @@ impl FileIndex {
     /// distributions come in the order Python uses them.
     pub fn build(distributions: &[Distribution]) -> Self {
         let mut index = Self::default();
-        let total = distributions.iter().map(|d| d.files.len()).sum();
+        for (d, dist) in distributions.iter().enumerate() {
+            let Some((base, tops)) = dist.files.coded_tops() else {
+                continue;
+            };
+            let at = match index.coded.iter().position(|(b, _)| b == base) {
+                Some(at) => at,
+                None => {
+                    index.coded.push((base.to_path_buf(), FxHashMap::default()));
+                    index.coded.len() - 1
+                }
+            };
+            for top in tops {
+                index.coded[at]
+                    .1
+                    .entry(top.clone())
+                    .or_default()
+                    .push(d as u32);
+            }
+        }
+        let hashed = |dist: &Distribution| dist.files.coded_tops().is_none();
+        let total = distributions
+            .iter()
+            .filter(|d| hashed(d))
+            .map(|d| d.files.len())
+            .sum();
         index.files.reserve(total);
-        // Paths by their bytes (a distribution read from the cache makes none), hashed in
-        // parallel; the first owner of a hash is decided in order.
+        // Paths by their bytes, hashed in parallel; the first owner of a hash is decided in
+        // order.
         let hashes: Vec<Vec<u32>> = distributions
             .par_iter()
             .map(|dist| {
+                if !hashed(dist) {
+                    return Vec::new();
+                }
                 let mut hashes = Vec::with_capacity(dist.files.len());
                 dist.files
                     .for_each_bytes(|_, file| hashes.push(hash_path(file)));
@@ -116,13 +151,37 @@ impl FileIndex {
 
     fn exact(&self, path: &Path, distributions: &[Distribution]) -> Option<DistId> {
         let bytes = path.as_os_str().as_encoded_bytes();
-        if let Some(&(d, f)) = self.files.get(&hash_path(bytes))
-            && let Some(dist) = distributions.get(d as usize)
-            && dist.files.is_at(f as usize, bytes)
-        {
-            return Some(DistId(d as usize));
+        let hashed = match self.files.get(&hash_path(bytes)) {
+            Some(&(d, f))
+                if distributions
+                    .get(d as usize)
+                    .is_some_and(|dist| dist.files.is_at(f as usize, bytes)) =>
+            {
+                Some(DistId(d as usize))
+            }
+            _ => self.collisions.get(path.as_os_str()).copied(),
+        };
+        let separator = std::path::MAIN_SEPARATOR_STR.as_bytes();
+        let coded = self
+            .coded
+            .iter()
+            .filter_map(|(base, by_top)| {
+                let rel = bytes
+                    .strip_prefix(base.as_os_str().as_encoded_bytes())?
+                    .strip_prefix(separator)?;
+                let cut = memchr::memchr(separator[0], rel).unwrap_or(rel.len());
+                by_top.get(&rel[..cut])?.iter().copied().find(|&d| {
+                    distributions
+                        .get(d as usize)
+                        .is_some_and(|dist| dist.files.has_relative(rel))
+                })
+            })
+            .min()
+            .map(|d| DistId(d as usize));
+        match (hashed, coded) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        self.collisions.get(path.as_os_str()).copied()
     }
 
     /// The owner of a file, or of the folder an editable install maps that holds it.

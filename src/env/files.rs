@@ -1,13 +1,18 @@
 //! A distribution's files inside site-packages ([`Files`]): absolute paths in byte order, as a
-//! list of paths or, read back from the environment cache, as one string of paths relative to
-//! the site-packages folder. The second form is what a warm run holds: the file index hashes
-//! and compares each path's bytes without making a `PathBuf` of any, so an environment of
-//! tens of thousands of files costs one string per distribution instead of an allocation per
+//! list of paths or, read back from the environment cache, as the cache keeps them: paths
+//! relative to the site-packages folder, front-coded ([`FrontCoded`]). The second form is what
+//! a warm run holds, and nothing decodes it unless asked: the file count is the number of
+//! entries, the file index finds a distribution by the first component of its paths (which
+//! [`Files::from_front_coded`] notes while it checks the coding) and compares a path against
+//! that distribution's entries only, decoding them one by one into a scratch buffer. So an
+//! unchanged environment of tens of thousands of files makes neither a path nor a string per
 //! file. Whoever asks for the paths as a slice gets them made once, the same bytes.
 
 use std::ops::Deref;
 use std::path::{MAIN_SEPARATOR, Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default)]
 pub struct Files(Repr);
@@ -22,6 +27,172 @@ enum Repr {
         ends: Vec<u32>,
         paths: OnceLock<Vec<PathBuf>>,
     },
+    /// `base`, the separator and entry `i` of `coded` is path `i`, byte for byte; every entry
+    /// is a plain relative path (see [`Files::from_text`]). `tops` holds the distinct first
+    /// components of the entries, sorted.
+    Coded {
+        base: PathBuf,
+        coded: Arc<FrontCoded>,
+        tops: Vec<Box<[u8]>>,
+        paths: OnceLock<Vec<PathBuf>>,
+    },
+}
+
+/// Paths front-coded, as the environment cache stores them: entry `i` is the first
+/// `shared[i]` bytes of entry `i - 1`, then the next `rest_lens[i]` bytes of `rests`. RECORD
+/// is mostly sorted, so `pkg/sub/a.py` after `pkg/sub/__init__.py` costs `a.py`: a third of
+/// the bytes, and one string instead of thousands. The two lengths are written as one byte
+/// string each (little-endian pairs): serde's sequence of `u16` costs a call per element to
+/// read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrontCoded {
+    pub rests: String,
+    #[serde(with = "u16_bytes")]
+    pub shared: Vec<u16>,
+    #[serde(with = "u16_bytes")]
+    pub rest_lens: Vec<u16>,
+}
+
+/// A `Vec<u16>` as bytes, two per element, little-endian.
+mod u16_bytes {
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[u16], serializer: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        serializer.serialize_bytes(&bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u16>, D::Error> {
+        struct Pairs;
+        impl Visitor<'_> for Pairs {
+            type Value = Vec<u16>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes of little-endian u16 pairs")
+            }
+
+            fn visit_bytes<E: Error>(self, bytes: &[u8]) -> Result<Vec<u16>, E> {
+                if bytes.len() % 2 != 0 {
+                    return Err(E::custom("odd length"));
+                }
+                Ok(bytes
+                    .chunks_exact(2)
+                    .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+                    .collect())
+            }
+        }
+        deserializer.deserialize_bytes(Pairs)
+    }
+}
+
+impl FrontCoded {
+    /// The coding of `entries`; `None` when one is longer than `u16` can count (no path is)
+    /// or there are more than `u32` can count.
+    pub fn encode<S: AsRef<str>>(entries: impl IntoIterator<Item = S>) -> Option<Self> {
+        let mut coded = FrontCoded::default();
+        let mut previous = String::new();
+        for entry in entries {
+            let entry = entry.as_ref();
+            let mut common = previous
+                .bytes()
+                .zip(entry.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            while !entry.is_char_boundary(common) {
+                common -= 1;
+            }
+            let rest = &entry[common..];
+            coded.rests.push_str(rest);
+            coded.shared.push(u16::try_from(common).ok()?);
+            coded.rest_lens.push(u16::try_from(rest.len()).ok()?);
+            previous.clear();
+            previous.push_str(entry);
+        }
+        u32::try_from(coded.shared.len()).ok()?;
+        Some(coded)
+    }
+
+    /// Whether there is a rest length per entry and the rests are exactly as long as they add
+    /// up to.
+    fn lengths_add_up(&self) -> bool {
+        self.shared.len() == self.rest_lens.len()
+            && self
+                .rest_lens
+                .iter()
+                .map(|&n| usize::from(n))
+                .sum::<usize>()
+                == self.rests.len()
+    }
+
+    /// The entries as one string and the end of each; `None` when the coding does not add
+    /// up.
+    fn decode(&self) -> Option<(String, Vec<u32>)> {
+        if !self.lengths_add_up() {
+            return None;
+        }
+        let mut text = String::with_capacity(self.rests.len() * 3);
+        let mut ends = Vec::with_capacity(self.shared.len());
+        let mut start = 0;
+        let mut at = 0;
+        for (&shared, &len) in self.shared.iter().zip(&self.rest_lens) {
+            // The first `shared` bytes of the one before, then the rest.
+            let rest = self.rests.get(at..at + usize::from(len))?;
+            at += usize::from(len);
+            let previous = text.get(start..)?;
+            let common = previous.get(..usize::from(shared))?.len();
+            let copy_from = start;
+            start = text.len();
+            text.extend_from_within(copy_from..copy_from + common);
+            text.push_str(rest);
+            ends.push(u32::try_from(text.len()).ok()?);
+        }
+        Some((text, ends))
+    }
+
+    /// Checks the coding without decoding it, for ASCII text (where every byte is a character
+    /// boundary): the lengths add up, each `shared` is within the entry before, every entry is
+    /// a plain relative path (not empty, not starting with the separator), the total length
+    /// is within `u32`. Returns the distinct first components, sorted; `None` when any check
+    /// fails.
+    fn plain_tops(&self) -> Option<Vec<Box<[u8]>>> {
+        let bytes = self.rests.as_bytes();
+        if !self.lengths_add_up() || !bytes.is_ascii() {
+            return None;
+        }
+        let separator = MAIN_SEPARATOR as u8;
+        let mut tops: Vec<Box<[u8]>> = Vec::new();
+        // The entry before: its length and its first component.
+        let mut previous_len = 0usize;
+        let mut top: Vec<u8> = Vec::new();
+        let mut total = 0u64;
+        let mut at = 0usize;
+        for (i, (&shared, &len)) in self.shared.iter().zip(&self.rest_lens).enumerate() {
+            let (shared, len) = (usize::from(shared), usize::from(len));
+            if shared > previous_len
+                || (shared == 0 && bytes.get(at).is_none_or(|&b| b == separator))
+            {
+                return None;
+            }
+            // The first component changes only when the shared part ends inside it.
+            if i == 0 || shared <= top.len() {
+                let rest = bytes.get(at..at + len)?;
+                top.truncate(shared);
+                let cut = memchr::memchr(separator, rest).unwrap_or(rest.len());
+                top.extend_from_slice(&rest[..cut]);
+                if tops.last().is_none_or(|t| **t != *top) {
+                    tops.push(top.as_slice().into());
+                }
+            }
+            at += len;
+            previous_len = shared + len;
+            total += previous_len as u64;
+        }
+        u32::try_from(total).ok()?;
+        tops.sort();
+        tops.dedup();
+        Some(tops)
+    }
 }
 
 impl Default for Repr {
@@ -48,18 +219,31 @@ impl Files {
         Self::from_text(base, text, ends)
     }
 
+    /// The files `base.join(entry)` for each entry of `coded`, kept coded when every entry
+    /// joins by plain concatenation (as [`Files::from_text`] keeps text), else decoded;
+    /// `None` when the coding does not add up.
+    pub fn from_front_coded(base: &Path, coded: Arc<FrontCoded>) -> Option<Self> {
+        if plain_base(base)
+            && let Some(tops) = coded.plain_tops()
+        {
+            return Some(Files(Repr::Coded {
+                base: base.to_path_buf(),
+                coded,
+                tops,
+                paths: OnceLock::new(),
+            }));
+        }
+        let (text, ends) = coded.decode()?;
+        Self::from_text(base, text, ends)
+    }
+
     /// The files `base.join(&text[ends[i - 1]..ends[i]])`; `None` when `ends` does not cut
     /// `text` into pieces. Kept as text where joining is plain concatenation with the
     /// separator (a base that does not end in one, pieces that are not empty and do not start
     /// with one, on Unix); made into paths otherwise.
     pub fn from_text(base: &Path, text: String, ends: Vec<u32>) -> Option<Self> {
         let mut start = 0;
-        let mut plain = cfg!(unix)
-            && !base.as_os_str().is_empty()
-            && !base
-                .as_os_str()
-                .as_encoded_bytes()
-                .ends_with(SEPARATOR.as_bytes());
+        let mut plain = plain_base(base);
         for &end in &ends {
             let end = end as usize;
             let rel = text.get(start..end)?;
@@ -98,7 +282,32 @@ impl Files {
         match &self.0 {
             Repr::Paths(paths) => paths.len(),
             Repr::Relative { ends, .. } => ends.len(),
+            Repr::Coded { coded, .. } => coded.shared.len(),
         }
+    }
+
+    /// For files kept coded: the base and the distinct first components of the paths
+    /// relative to it, sorted. Every file is then `base`, the separator and a relative path
+    /// starting with one of them.
+    pub fn coded_tops(&self) -> Option<(&Path, &[Box<[u8]>])> {
+        match &self.0 {
+            Repr::Coded { base, tops, .. } => Some((base, tops)),
+            _ => None,
+        }
+    }
+
+    /// For files kept coded: whether one of them is `base`, the separator and `rel`, byte for
+    /// byte. `false` for the other forms.
+    pub fn has_relative(&self, rel: &[u8]) -> bool {
+        let Repr::Coded { coded, .. } = &self.0 else {
+            return false;
+        };
+        let mut found = false;
+        each_entry(coded, |_, entry| {
+            found = entry == rel;
+            !found
+        });
+        found
     }
 
     pub fn is_empty(&self) -> bool {
@@ -129,6 +338,18 @@ impl Files {
                     f(i, &buffer);
                 }
             }
+            Repr::Coded { base, coded, .. } => {
+                let mut buffer = Vec::with_capacity(base.as_os_str().len() + 256);
+                buffer.extend_from_slice(base.as_os_str().as_encoded_bytes());
+                buffer.extend_from_slice(SEPARATOR.as_bytes());
+                let prefix = buffer.len();
+                each_entry(coded, |i, entry| {
+                    buffer.truncate(prefix);
+                    buffer.extend_from_slice(entry);
+                    f(i, &buffer);
+                    true
+                });
+            }
         }
     }
 
@@ -146,6 +367,16 @@ impl Files {
                 };
                 let rel = text.get(start..*ends.get(i)? as usize)?;
                 Some(base.join(rel))
+            }
+            Repr::Coded { base, coded, .. } => {
+                let mut found = None;
+                each_entry(coded, |at, entry| {
+                    if at == i {
+                        found = std::str::from_utf8(entry).ok().map(|rel| base.join(rel));
+                    }
+                    at < i
+                });
+                found
             }
         }
     }
@@ -168,11 +399,53 @@ impl Files {
                     .and_then(|rest| rest.strip_prefix(SEPARATOR.as_bytes()))
                     .is_some_and(|rest| rest == rel)
             }
+            Repr::Coded { base, coded, .. } => {
+                let Some(rel) = path
+                    .strip_prefix(base.as_os_str().as_encoded_bytes())
+                    .and_then(|rest| rest.strip_prefix(SEPARATOR.as_bytes()))
+                else {
+                    return false;
+                };
+                let mut same = false;
+                each_entry(coded, |at, entry| {
+                    same = at == i && entry == rel;
+                    at < i
+                });
+                same
+            }
         }
     }
 }
 
 const SEPARATOR: &str = std::path::MAIN_SEPARATOR_STR;
+
+/// Whether paths join to `base` by plain concatenation with the separator: on Unix, a base
+/// that is not empty and does not end in one.
+fn plain_base(base: &Path) -> bool {
+    cfg!(unix)
+        && !base.as_os_str().is_empty()
+        && !base
+            .as_os_str()
+            .as_encoded_bytes()
+            .ends_with(SEPARATOR.as_bytes())
+}
+
+/// Calls `f` with each entry of a coding [`FrontCoded::plain_tops`] accepted, decoded into one
+/// scratch buffer, while it returns `true`.
+fn each_entry(coded: &FrontCoded, mut f: impl FnMut(usize, &[u8]) -> bool) {
+    let bytes = coded.rests.as_bytes();
+    let mut entry: Vec<u8> = Vec::with_capacity(256);
+    let mut at = 0;
+    for (i, (&shared, &len)) in coded.shared.iter().zip(&coded.rest_lens).enumerate() {
+        let end = at + usize::from(len);
+        entry.truncate(usize::from(shared));
+        entry.extend_from_slice(bytes.get(at..end).unwrap_or_default());
+        at = end;
+        if !f(i, &entry) {
+            return;
+        }
+    }
+}
 
 impl Deref for Files {
     type Target = [PathBuf];
@@ -186,6 +459,18 @@ impl Deref for Files {
                 ends,
                 paths,
             } => paths.get_or_init(|| Self::joined(base, text, ends)),
+            Repr::Coded {
+                base, coded, paths, ..
+            } => paths.get_or_init(|| {
+                let mut out = Vec::with_capacity(coded.shared.len());
+                each_entry(coded, |_, entry| {
+                    if let Ok(rel) = std::str::from_utf8(entry) {
+                        out.push(base.join(rel));
+                    }
+                    true
+                });
+                out
+            }),
         }
     }
 }

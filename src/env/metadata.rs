@@ -206,7 +206,7 @@ pub fn parse_requires_dist(
                     None
                 }
             };
-            RequiresDist { raw, parsed }
+            RequiresDist::new(raw, parsed)
         })
         .collect()
 }
@@ -364,9 +364,9 @@ mod tests {
             Path::new("METADATA"),
             &mut diags,
         );
-        assert!(reqs[0].parsed.is_some());
+        assert!(reqs[0].parsed().is_some());
         assert_eq!(reqs[1].raw, "bad req ===");
-        assert!(reqs[1].parsed.is_none());
+        assert!(reqs[1].parsed().is_none());
         assert_eq!(diags[0].code, REQUIREMENT_INVALID);
     }
 }

@@ -132,12 +132,49 @@ pub enum MetadataFormat {
     EggInfo,
 }
 
-/// One `Requires-Dist` line: its text, and the parsed requirement when it parses.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One `Requires-Dist` line: its text, and the parsed requirement when it parses. A line
+/// read from METADATA is parsed at once (a line that does not parse is a diagnostic); one read
+/// back from the environment cache (which keeps only lines that parsed, with this build) is
+/// parsed when first asked for, which `envscan env` never does.
+#[derive(Clone, Debug)]
 pub struct RequiresDist {
     pub raw: String,
-    pub parsed: Option<pep508_rs::Requirement>,
+    parsed: std::sync::OnceLock<Option<pep508_rs::Requirement>>,
 }
+
+impl RequiresDist {
+    /// A line with its parse result.
+    pub fn new(raw: String, parsed: Option<pep508_rs::Requirement>) -> Self {
+        RequiresDist {
+            raw,
+            parsed: std::sync::OnceLock::from(parsed),
+        }
+    }
+
+    /// A line parsed when first asked for.
+    pub fn unparsed(raw: String) -> Self {
+        RequiresDist {
+            raw,
+            parsed: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The requirement, or `None` when the line does not parse.
+    pub fn parsed(&self) -> Option<&pep508_rs::Requirement> {
+        self.parsed
+            .get_or_init(|| pep508::parse_guarded::<pep508_rs::Requirement>(&self.raw).ok())
+            .as_ref()
+    }
+}
+
+/// The parsed form follows from the text.
+impl PartialEq for RequiresDist {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl Eq for RequiresDist {}
 
 /// One line of `entry_points.txt`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
