@@ -12,6 +12,8 @@
 //! - `easy-install.pth` is an ordinary `.pth` file; an `*.egg-link` file's first line names the
 //!   folder of a `setup.py develop` install.
 
+use std::ffi::OsString;
+use std::fs::FileType;
 use std::path::{Path, PathBuf};
 
 use super::record::normalize_lexically;
@@ -101,19 +103,20 @@ pub fn parse(
 pub const MAX_MISSING_REPORTED: usize = 20;
 
 /// Every `.pth` file of a site-packages folder, in alphabetical order.
-pub fn read_folder(site_packages: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<PthFile> {
-    let mut names: Vec<String> = match fs_err::read_dir(site_packages) {
-        Ok(entries) => entries
-            .flatten()
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".pth") && !n.starts_with('.'))
-            .collect(),
-        Err(_) => return Vec::new(),
-    };
-    names.sort();
+///
+/// `entries` are the folder's ([`list_entries`]), shared with the other readers of it.
+pub fn read_folder(
+    site_packages: &Path,
+    entries: &[(OsString, Option<FileType>)],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<PthFile> {
+    let names = entries
+        .iter()
+        .filter_map(|(n, _)| n.to_str())
+        .filter(|n| n.ends_with(".pth") && !n.starts_with('.'));
     let mut out = Vec::new();
     for name in names {
-        let file = site_packages.join(&name);
+        let file = site_packages.join(name);
         match fsread::read_lossy_capped(&file, cap::CONFIG) {
             Ok(text) => out.push(parse(
                 &file,
@@ -131,6 +134,25 @@ pub fn read_folder(site_packages: &Path, diagnostics: &mut Vec<Diagnostic>) -> V
     out
 }
 
+/// A folder's entries: each name with the type the listing gave (`None` when it gave none),
+/// in byte order of the names.
+pub type Entries = Vec<(OsString, Option<FileType>)>;
+
+/// The entries of `folder` (none when it cannot be listed): one listing for the `.pth` files,
+/// the egg-links and the metadata folders of a site-packages folder, which holds a folder or
+/// two per distribution.
+pub fn list_entries(folder: &Path) -> Entries {
+    let Ok(entries) = fs_err::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut out: Entries = entries
+        .flatten()
+        .map(|e| (e.file_name(), e.file_type().ok()))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 /// A legacy `*.egg-link` file and the folder it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EggLink {
@@ -139,16 +161,17 @@ pub struct EggLink {
 }
 
 /// Every `*.egg-link` file of a site-packages folder whose target exists, sorted.
-pub fn egg_links(site_packages: &Path, diagnostics: &mut Vec<Diagnostic>) -> Vec<EggLink> {
-    let mut files: Vec<PathBuf> = match fs_err::read_dir(site_packages) {
-        Ok(entries) => entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "egg-link"))
-            .collect(),
-        Err(_) => return Vec::new(),
-    };
-    files.sort();
+///
+/// `entries` are the folder's ([`list_entries`]).
+pub fn egg_links(
+    site_packages: &Path,
+    entries: &[(OsString, Option<FileType>)],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<EggLink> {
+    let files = entries
+        .iter()
+        .filter(|(n, _)| Path::new(n).extension().is_some_and(|e| e == "egg-link"))
+        .map(|(n, _)| site_packages.join(n));
     let mut out = Vec::new();
     for file in files {
         let text = match fsread::read_lossy_capped(&file, cap::CONFIG) {

@@ -105,7 +105,12 @@ pub(super) fn build(
     let mut pth_files = Vec::new();
     let mut finders: Vec<EditableFinder> = Vec::new();
     let mut egg_links = Vec::new();
+    // Each site-packages folder listed once, for its .pth files, egg-links and metadata.
+    let mut listed: HashMap<PathBuf, pth::Entries> = HashMap::new();
     for (sp, prefix) in &site_packages {
+        let entries = listed
+            .entry(sp.clone())
+            .or_insert_with(|| pth::list_entries(sp));
         push(
             &mut search_paths,
             sp.clone(),
@@ -113,7 +118,7 @@ pub(super) fn build(
             None,
         );
         prefix_of_path.insert(sp.clone(), prefix.clone());
-        for file in pth::read_folder(sp, &mut diagnostics) {
+        for file in pth::read_folder(sp, entries, &mut diagnostics) {
             for path in &file.paths {
                 push(
                     &mut search_paths,
@@ -133,7 +138,7 @@ pub(super) fn build(
             }
             pth_files.push(file);
         }
-        egg_links.extend(pth::egg_links(sp, &mut diagnostics));
+        egg_links.extend(pth::egg_links(sp, entries, &mut diagnostics));
     }
 
     // Metadata folders on every site-packages and .pth folder, plus egg-link targets.
@@ -149,8 +154,12 @@ pub(super) fn build(
             .get(&search_path.path)
             .cloned()
             .unwrap_or_else(|| python.prefix.clone());
+        let entries = listed
+            .remove(&search_path.path)
+            .unwrap_or_else(|| pth::list_entries(&search_path.path));
         list_metadata(
             &search_path.path,
+            entries,
             &prefix,
             order,
             &mut candidates,
@@ -161,6 +170,7 @@ pub(super) fn build(
         if !search_paths.iter().any(|s| s.path == link.target) {
             list_metadata(
                 &link.target,
+                pth::list_entries(&link.target),
                 &python.prefix,
                 usize::MAX,
                 &mut candidates,
@@ -336,37 +346,31 @@ pub(super) fn build(
     }
 }
 
-/// Lists the metadata folders of one search-path folder; `~` leftovers are reported.
+/// Lists the metadata folders of one search-path folder, from its `entries`; `~` leftovers
+/// are reported.
 fn list_metadata(
     folder: &Path,
+    entries: pth::Entries,
     prefix: &Path,
     order: usize,
     out: &mut Vec<Candidate>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let Ok(entries) = fs_err::read_dir(folder) else {
-        return;
-    };
-    // (name, is a folder): the listing's own file type spares a stat per entry.
-    let mut names: Vec<(String, bool)> = entries
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let is_dir = match e.file_type() {
-                Ok(t) if !t.is_symlink() => t.is_dir(),
-                _ => e.path().is_dir(),
-            };
-            Some((name, is_dir))
-        })
-        .collect();
-    names.sort();
-    for (name, is_dir) in names {
+    for (name, file_type) in entries {
+        let Ok(name) = name.into_string() else {
+            continue;
+        };
         let is_metadata = name.ends_with(".dist-info") || name.ends_with(".egg-info");
         let is_egg = name.ends_with(".egg");
         if !is_metadata && !is_egg {
             continue;
         }
         let path = folder.join(&name);
+        // The listing's own file type spares a stat per entry; symlinks are followed.
+        let is_dir = match file_type {
+            Some(t) if !t.is_symlink() => t.is_dir(),
+            _ => path.is_dir(),
+        };
         if name.starts_with('~') {
             diagnostics.push(
                 Diagnostic::warning(
