@@ -116,6 +116,9 @@ pub fn run(args: &EnvArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     });
     let env = crate::env::discover(&opts)?;
     let mut report = report(&env);
+    // Not dropped: the process ends after printing, and freeing each distribution's strings
+    // one by one would only delay that.
+    std::mem::forget(env);
     let mut diagnostics = project.diagnostics.clone();
     diagnostics.append(&mut report.diagnostics);
     crate::diagnostic::sort(&mut diagnostics);
@@ -131,6 +134,19 @@ pub fn run(args: &EnvArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 
 /// `path` relative to `prefix` with `/` when inside it, else absolute.
 fn shown(path: &Path, prefix: &Path) -> String {
+    // Most paths are the prefix, a separator and a plain relative path (no empty or `.`
+    // component), which the components below give back unchanged.
+    if cfg!(unix)
+        && let Some(rest) = path
+            .as_os_str()
+            .as_encoded_bytes()
+            .strip_prefix(prefix.as_os_str().as_encoded_bytes())
+            .and_then(|rest| rest.strip_prefix(b"/"))
+            .and_then(|rest| std::str::from_utf8(rest).ok())
+        && !rest.split('/').any(|c| c.is_empty() || c == ".")
+    {
+        return rest.to_string();
+    }
     match path.strip_prefix(prefix) {
         Ok(rel) => rel
             .components()
@@ -311,5 +327,26 @@ mod tests {
     fn paths_inside_the_prefix_are_shown_relative_with_slashes() {
         assert_eq!(shown(Path::new("/env/lib/x"), Path::new("/env")), "lib/x");
         assert_eq!(shown(Path::new("/src/x"), Path::new("/env")), "/src/x");
+        // The same as the components give, on the short cut and off it.
+        for (path, prefix) in [
+            ("/env/lib/./x", "/env"),
+            ("/env//lib/x/", "/env"),
+            ("/env/", "/env"),
+            ("/env", "/env"),
+            ("/env/x", "/env/"),
+            ("/envx/y", "/env"),
+            ("/env/a/b.py", "/env"),
+        ] {
+            let (path, prefix) = (Path::new(path), Path::new(prefix));
+            let slow = match path.strip_prefix(prefix) {
+                Ok(rel) => rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                Err(_) => path.display().to_string(),
+            };
+            assert_eq!(shown(path, prefix), slow, "{path:?} in {prefix:?}");
+        }
     }
 }
