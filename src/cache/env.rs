@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::{Stamp, Store};
+use super::{Folder, Stamp, Store};
 use crate::diagnostic::Diagnostic;
 use crate::env::direct_url::{DirectSource, DirectUrl, VcsInfo};
 use crate::env::file_index::{self, Listing};
@@ -63,16 +63,35 @@ struct Key {
 
 impl Key {
     /// Taken before the folder is read, so that a change during the reading moves the
-    /// stamps past the ones kept.
-    fn of(metadata_dir: &Path, site_packages: &Path, prefix: &Path) -> Option<Self> {
-        let folder = Stamp::of(metadata_dir)?;
+    /// stamps past the ones kept. `open` is `site_packages` opened, to stamp by name.
+    fn of(
+        metadata_dir: &Path,
+        site_packages: &Path,
+        prefix: &Path,
+        open: Option<&Folder>,
+    ) -> Option<Self> {
+        // By name from the open folder when the folder is `site_packages.join(name)`.
+        let name = metadata_dir
+            .file_name()
+            .filter(|name| site_packages.join(name).as_os_str() == metadata_dir.as_os_str());
+        let stamp = |file: Option<&str>| match (open, name) {
+            (Some(open), Some(name)) => match file {
+                Some(file) => open.stamp(&Path::new(name).join(file)),
+                None => open.stamp(Path::new(name)),
+            },
+            _ => match file {
+                Some(file) => Stamp::of(&metadata_dir.join(file)),
+                None => Stamp::of(metadata_dir),
+            },
+        };
+        let folder = stamp(None)?;
         Some(Key {
             metadata_dir: metadata_dir.to_str()?.to_string(),
             site_packages: site_packages.to_str()?.to_string(),
             prefix: prefix.to_str()?.to_string(),
             folder,
-            record: Stamp::of(&metadata_dir.join("RECORD")),
-            metadata: Stamp::of(&metadata_dir.join("METADATA")),
+            record: stamp(Some("RECORD")),
+            metadata: stamp(Some("METADATA")),
         })
     }
 }
@@ -99,6 +118,8 @@ pub struct EnvCache {
     old_folders: FxHashMap<String, Listing>,
     folders: Vec<(String, Listing)>,
     folders_changed: bool,
+    /// The site-packages folders opened so far, to stamp metadata folders by name.
+    open: Mutex<Vec<Arc<Folder>>>,
 }
 
 impl EnvCache {
@@ -118,6 +139,7 @@ impl EnvCache {
             old_folders: contents.folders.into_iter().collect(),
             folders: Vec::new(),
             folders_changed: false,
+            open: Mutex::new(Vec::new()),
         }
     }
 
@@ -132,7 +154,8 @@ impl EnvCache {
         read: impl FnOnce(&mut Vec<Diagnostic>) -> Distribution,
     ) -> (Distribution, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
-        let Some(key) = Key::of(metadata_dir, site_packages, prefix) else {
+        let open = self.open_folder(site_packages);
+        let Some(key) = Key::of(metadata_dir, site_packages, prefix, open.as_deref()) else {
             let mut dist = read(&mut diagnostics);
             fill_modules(&mut dist);
             return (dist, diagnostics);
@@ -165,6 +188,17 @@ impl EnvCache {
             fresh.push(Entry { key, dist: record });
         }
         (dist, diagnostics)
+    }
+
+    /// `folder` opened, once for every distribution in it; `None` when it cannot be.
+    fn open_folder(&self, folder: &Path) -> Option<Arc<Folder>> {
+        let mut open = self.open.lock().ok()?;
+        if let Some(found) = open.iter().find(|f| f.path() == folder) {
+            return Some(Arc::clone(found));
+        }
+        let opened = Arc::new(Folder::open(folder)?);
+        open.push(Arc::clone(&opened));
+        Some(opened)
     }
 
     /// The orphans of the search-path folder `folder`, through the listing kept for it.

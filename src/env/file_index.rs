@@ -33,7 +33,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{DistId, Distribution};
-use crate::cache::Stamp;
+use crate::cache::{Folder, Stamp};
 use crate::names::{ModuleName, is_identifier};
 
 /// How deep orphan search descends into namespace folders.
@@ -322,7 +322,7 @@ pub fn find_orphans_cached(
     old: Option<Listing>,
 ) -> (Listing, bool) {
     let (listing, changed) = match old {
-        Some(old) => refresh(folder, old, None, 0, Descend::Always),
+        Some(old) => refresh(folder, old, None, 0, Descend::Always, None),
         None => (list(folder, None, 0, Descend::Always, true, None), true),
     };
     replay(folder, folder, &listing, None, 0, owner, out);
@@ -472,7 +472,9 @@ fn list(
         let list_folder =
             |(at, path, module, old): (usize, PathBuf, ModuleName, Option<Listing>)| {
                 let listing = match old {
-                    Some(old) if stamped => refresh(&path, old, Some(&module), depth + 1, sub).0,
+                    Some(old) if stamped => {
+                        refresh(&path, old, Some(&module), depth + 1, sub, None).0
+                    }
                     _ => list(&path, Some(&module), depth + 1, sub, stamped, None),
                 };
                 (at, listing)
@@ -496,20 +498,33 @@ fn list(
 }
 
 /// `old` when its stamps still hold, else `dir` listed again (reusing what below it holds);
-/// and whether the listing changed.
+/// and whether the listing changed. `from` is the open folder `dir` is an entry of, with the
+/// entry's name, when there is one to stamp it by.
 fn refresh(
     dir: &Path,
     mut old: Listing,
     parent: Option<&ModuleName>,
     depth: usize,
     descend: Descend,
+    from: Option<(&Folder, &str)>,
 ) -> (Listing, bool) {
+    let now = match from {
+        Some((folder, name)) => folder.stamp(Path::new(name)),
+        None => Stamp::of(dir),
+    };
+    // The search-path folder is opened, so that its entries (most folders) are stamped by
+    // name.
+    let this = if depth == 0 { Folder::open(dir) } else { None };
+    let stamp_entry = |name: &str| match &this {
+        Some(folder) => folder.stamp(Path::new(name)),
+        None => Stamp::of(&dir.join(name)),
+    };
     let holds = old.stamp.is_some()
-        && Stamp::of(dir) == old.stamp
+        && now == old.stamp
         && old
             .links
             .iter()
-            .all(|(name, stamp)| Stamp::of(&dir.join(name)) == *stamp);
+            .all(|(name, stamp)| stamp_entry(name) == *stamp);
     if !holds {
         // Changed when it lists differently (a folder that cannot be stamped, such as one that
         // is gone, lists the same every time and is not written again).
@@ -529,6 +544,7 @@ fn refresh(
             module.as_ref(),
             depth + 1,
             sub,
+            this.as_ref().map(|folder| (folder, node.name.as_str())),
         );
         *listing = new;
         relisted
