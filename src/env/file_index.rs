@@ -725,6 +725,37 @@ mod tests {
     }
 
     #[test]
+    fn the_first_owner_wins_between_coded_and_hashed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("x-1.dist-info");
+        fs_err::create_dir_all(&folder).unwrap();
+        let blank = crate::env::dist_info::read(&folder, dir.path(), dir.path(), &mut Vec::new());
+        let sp = Path::new("/sp");
+        let coded = |rels: &[&str]| {
+            let coded = crate::env::files::FrontCoded::encode(rels).unwrap();
+            let files = super::super::Files::from_front_coded(sp, coded.into()).unwrap();
+            assert!(files.coded_tops().is_some());
+            files
+        };
+        let mut dists = vec![blank.clone(), blank.clone(), blank.clone(), blank];
+        dists[0].files = vec![sp.join("shared/a.py")].into();
+        dists[1].files = coded(&["pkg/__init__.py", "pkg/m.py", "shared/a.py", "shared/b.py"]);
+        dists[2].files = coded(&["pkg/m.py", "pkg2/x.py"]);
+        dists[3].files = vec![sp.join("pkg2/x.py"), sp.join("pkg/n.py")].into();
+        let index = FileIndex::build(&dists);
+        let owner = |p: &str| index.owner(Path::new(p), &dists).map(|id| id.0);
+        assert_eq!(owner("/sp/shared/a.py"), Some(0));
+        assert_eq!(owner("/sp/shared/b.py"), Some(1));
+        assert_eq!(owner("/sp/pkg/m.py"), Some(1));
+        assert_eq!(owner("/sp/pkg2/x.py"), Some(2));
+        assert_eq!(owner("/sp/pkg/n.py"), Some(3));
+        assert_eq!(owner("/sp/pkg/../pkg/m.py"), Some(1));
+        assert_eq!(owner("/sp/pkg"), None);
+        assert_eq!(owner("/sp/pkg/"), None);
+        assert_eq!(owner("/other/pkg/m.py"), None);
+    }
+
+    #[test]
     fn editable_roots_own_everything_under_them_and_files_win() {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path().join("x-1.dist-info");

@@ -516,4 +516,75 @@ mod tests {
         assert!(mixed.is_at(1, b"/elsewhere/b.py"));
         assert!(Files::relative(base, []).unwrap().is_empty());
     }
+
+    fn coded(rels: &[&str]) -> Arc<FrontCoded> {
+        Arc::new(FrontCoded::encode(rels).unwrap())
+    }
+
+    #[test]
+    fn front_coded_files_give_the_bytes_joined_paths_do_without_decoding() {
+        let base = Path::new("/env/lib/site-packages");
+        let rels = [
+            "a-1.dist-info/RECORD",
+            "a/__init__.py",
+            "a/b.py",
+            "a/sub/c.py",
+            "ab.py",
+            "b/x.py",
+        ];
+        let files = Files::from_front_coded(base, coded(&rels)).unwrap();
+        let (coded_base, tops) = files.coded_tops().unwrap();
+        assert_eq!(coded_base, base);
+        let tops: Vec<&[u8]> = tops.iter().map(|t| &**t).collect();
+        assert_eq!(tops, [&b"a"[..], b"a-1.dist-info", b"ab.py", b"b"]);
+        let joined: Vec<PathBuf> = rels.iter().map(|r| base.join(r)).collect();
+        assert_eq!(files.len(), rels.len());
+        let mut seen = Vec::new();
+        files.for_each_bytes(|i, bytes| seen.push((i, bytes.to_vec())));
+        for (i, path) in joined.iter().enumerate() {
+            let bytes = path.as_os_str().as_encoded_bytes();
+            assert_eq!(seen[i], (i, bytes.to_vec()));
+            assert!(files.is_at(i, bytes));
+            assert!(files.has_relative(rels[i].as_bytes()));
+            assert_eq!(files.path_at(i).as_ref(), Some(path));
+        }
+        assert!(!files.has_relative(b"a"));
+        assert!(!files.has_relative(b"a/b.p"));
+        assert_eq!(files.path_at(rels.len()), None);
+        assert_eq!(&*files, joined.as_slice());
+    }
+
+    #[test]
+    fn front_coding_that_is_not_plain_or_does_not_add_up_is_decoded_or_refused() {
+        let base = Path::new("/sp");
+        // An absolute entry, an empty one, non-ASCII text: decoded into paths as before.
+        for rels in [
+            &["a.py", "/elsewhere/b.py"][..],
+            &["a.py", ""],
+            &["ü/c.py", "ü/d.py"],
+        ] {
+            let files = Files::from_front_coded(base, coded(rels)).unwrap();
+            assert!(files.coded_tops().is_none(), "{rels:?}");
+            let joined: Vec<PathBuf> = rels.iter().map(|r| base.join(r)).collect();
+            assert_eq!(&*files, joined.as_slice());
+        }
+        // A base the paths do not join to by concatenation.
+        let files = Files::from_front_coded(Path::new("/sp/"), coded(&["a.py"])).unwrap();
+        assert!(files.coded_tops().is_none());
+        // Lengths that do not add up, or a shared part longer than the entry before.
+        let good = FrontCoded::encode(["ab/c.py", "ab/d.py"]).unwrap();
+        let mut short = good.clone();
+        short.rests.pop();
+        let mut long = good.clone();
+        long.shared[1] = 20;
+        let mut missing = good.clone();
+        missing.rest_lens.pop();
+        for bad in [short, long, missing] {
+            assert!(
+                Files::from_front_coded(base, Arc::new(bad.clone())).is_none(),
+                "{bad:?}"
+            );
+        }
+        assert!(Files::from_front_coded(base, Arc::new(good)).is_some());
+    }
 }
