@@ -135,11 +135,12 @@ pub enum MetadataFormat {
 /// One `Requires-Dist` line: its text, and the parsed requirement when it parses. A line
 /// read from METADATA is parsed at once (a line that does not parse is a diagnostic); one read
 /// back from the environment cache (which keeps only lines that parsed, with this build) is
-/// parsed when first asked for, which `envscan env` never does.
+/// parsed when first asked for, which `envscan env` never does. Boxed: a requirement is some
+/// hundreds of bytes, most lines are never parsed, and the list stays small.
 #[derive(Clone, Debug)]
 pub struct RequiresDist {
     pub raw: String,
-    parsed: std::sync::OnceLock<Option<pep508_rs::Requirement>>,
+    parsed: std::sync::OnceLock<Option<Box<pep508_rs::Requirement>>>,
 }
 
 impl RequiresDist {
@@ -147,7 +148,7 @@ impl RequiresDist {
     pub fn new(raw: String, parsed: Option<pep508_rs::Requirement>) -> Self {
         RequiresDist {
             raw,
-            parsed: std::sync::OnceLock::from(parsed),
+            parsed: std::sync::OnceLock::from(parsed.map(Box::new)),
         }
     }
 
@@ -162,8 +163,12 @@ impl RequiresDist {
     /// The requirement, or `None` when the line does not parse.
     pub fn parsed(&self) -> Option<&pep508_rs::Requirement> {
         self.parsed
-            .get_or_init(|| pep508::parse_guarded::<pep508_rs::Requirement>(&self.raw).ok())
-            .as_ref()
+            .get_or_init(|| {
+                pep508::parse_guarded::<pep508_rs::Requirement>(&self.raw)
+                    .ok()
+                    .map(Box::new)
+            })
+            .as_deref()
     }
 }
 
