@@ -56,10 +56,13 @@ pub struct FileIndex {
     files: FxHashMap<u32, (u32, u32)>,
     collisions: FxHashMap<OsString, DistId>,
     /// Coded distributions by base folder, then by first component, in order.
-    coded: Vec<(PathBuf, FxHashMap<Box<[u8]>, Vec<u32>>)>,
+    coded: Vec<(PathBuf, ByTop)>,
     /// Folders owned as a whole (editable and path installs), longest first.
     roots: Vec<(PathBuf, DistId)>,
 }
+
+/// The distributions (indexes, in order) whose coded files start with each first component.
+type ByTop = FxHashMap<Box<[u8]>, Vec<u32>>;
 
 fn hash_path(path: &[u8]) -> u32 {
     let hash = FxBuildHasher.hash_one(path);

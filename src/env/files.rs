@@ -73,7 +73,7 @@ mod u16_bytes {
             }
 
             fn visit_bytes<E: Error>(self, bytes: &[u8]) -> Result<Vec<u16>, E> {
-                if bytes.len() % 2 != 0 {
+                if !bytes.len().is_multiple_of(2) {
                     return Err(E::custom("odd length"));
                 }
                 Ok(bytes
