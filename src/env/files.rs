@@ -208,7 +208,9 @@ impl From<Vec<PathBuf>> for Files {
 }
 
 impl Files {
-    /// The files `base.join(rel)` for each of `rels`, in that order.
+    /// The files `base.join(rel)` for each of `rels`, in that order (the tests' way to make
+    /// the text form; the cache gives [`Files::from_front_coded`]).
+    #[cfg(test)]
     pub fn relative<'a>(base: &Path, rels: impl IntoIterator<Item = &'a str>) -> Option<Self> {
         let mut text = String::new();
         let mut ends = Vec::new();
@@ -241,7 +243,7 @@ impl Files {
     /// `text` into pieces. Kept as text where joining is plain concatenation with the
     /// separator (a base that does not end in one, pieces that are not empty and do not start
     /// with one, on Unix); made into paths otherwise.
-    pub fn from_text(base: &Path, text: String, ends: Vec<u32>) -> Option<Self> {
+    fn from_text(base: &Path, text: String, ends: Vec<u32>) -> Option<Self> {
         let mut start = 0;
         let mut plain = plain_base(base);
         for &end in &ends {
