@@ -205,8 +205,12 @@ mod tests {
             "# not a comment = not a key [not a table]",
             " lead and trail ",
             "~!@#$%^&*()_+`-={}|[]:;<>?,./",
-        ];
-        for text in texts {
+        ]
+        .map(String::from);
+        // Runs of 256 quotes and more: toml 0.8's writer counted them in a u8 and panicked
+        // on the overflow (found by the lock_reader fuzz target).
+        let runs = ["'", "\"", "'\""].map(|q| q.repeat(300));
+        for text in texts.iter().chain(&runs).map(String::as_str) {
             assert_eq!(
                 quote(text),
                 toml::Value::String(text.to_string()).to_string(),
