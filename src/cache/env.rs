@@ -112,8 +112,11 @@ struct Contents {
 
 pub struct EnvCache {
     store: Store,
-    old: FxHashMap<String, Entry>,
-    hits: Mutex<Vec<String>>,
+    /// The file's entries, sorted by metadata folder (as `save` writes them), found by
+    /// bisection where they were decoded instead of each moved into a map.
+    old: Vec<Entry>,
+    /// Indexes into `old` of the entries used.
+    hits: Mutex<Vec<usize>>,
     fresh: Mutex<Vec<Entry>>,
     old_folders: FxHashMap<String, Listing>,
     folders: Vec<(String, Listing)>,
@@ -126,14 +129,22 @@ impl EnvCache {
     /// The cache of the environment at `prefix`.
     pub fn open(cache_dir: &Path, prefix: &Path) -> Self {
         let store = Store::new(cache_dir, KIND, prefix, String::new());
-        let contents = store.load::<Contents>().unwrap_or_default();
+        let mut contents = store.load::<Contents>().unwrap_or_default();
+        if !contents
+            .dists
+            .is_sorted_by(|a, b| a.key.metadata_dir < b.key.metadata_dir)
+        {
+            // Not as `save` writes it: sorted, and of one entry per folder, the first kept.
+            contents
+                .dists
+                .sort_by(|a, b| a.key.metadata_dir.cmp(&b.key.metadata_dir));
+            contents
+                .dists
+                .dedup_by(|a, b| a.key.metadata_dir == b.key.metadata_dir);
+        }
         EnvCache {
             store,
-            old: contents
-                .dists
-                .into_iter()
-                .map(|e| (e.key.metadata_dir.clone(), e))
-                .collect(),
+            old: contents.dists,
             hits: Mutex::new(Vec::new()),
             fresh: Mutex::new(Vec::new()),
             old_folders: contents.folders.into_iter().collect(),
@@ -160,12 +171,14 @@ impl EnvCache {
             fill_modules(&mut dist);
             return (dist, diagnostics);
         };
-        if let Some(entry) = self.old.get(&key.metadata_dir)
-            && entry.key == key
-            && let Some(dist) = entry.dist.to_dist(metadata_dir, site_packages)
+        if let Ok(at) = self
+            .old
+            .binary_search_by(|e| e.key.metadata_dir.cmp(&key.metadata_dir))
+            && self.old[at].key == key
+            && let Some(dist) = self.old[at].dist.to_dist(metadata_dir, site_packages)
         {
             if let Ok(mut hits) = self.hits.lock() {
-                hits.push(key.metadata_dir);
+                hits.push(at);
             }
             return (dist, diagnostics);
         }
@@ -220,14 +233,21 @@ impl EnvCache {
 
     /// Writes the cache when an entry was added, changed or dropped.
     pub fn save(self) {
-        let hits = self.hits.into_inner().unwrap_or_default();
+        let mut hits = self.hits.into_inner().unwrap_or_default();
+        hits.sort_unstable();
+        hits.dedup();
         let fresh = self.fresh.into_inner().unwrap_or_default();
         let folders_changed = self.folders_changed || !self.old_folders.is_empty();
         if fresh.is_empty() && hits.len() == self.old.len() && !folders_changed {
             return;
         }
-        let mut old = self.old;
-        let mut dists: Vec<Entry> = hits.iter().filter_map(|k| old.remove(k)).collect();
+        let mut dists: Vec<Entry> = self
+            .old
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| hits.binary_search(i).is_ok())
+            .map(|(_, entry)| entry)
+            .collect();
         dists.extend(fresh);
         dists.sort_by(|a, b| a.key.metadata_dir.cmp(&b.key.metadata_dir));
         let mut folders = self.folders;
