@@ -330,6 +330,9 @@ fn collect(
     let file_name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
     let collector = Collector::run(text, body, origin, file_name);
     let rel: Arc<str> = Arc::from(file.rel.as_str());
+    // Sized once: each file's sites are kept until every file is parsed, and a vector grown
+    // by doubling (then shrunk to fit) copies them into fresh memory two or three times.
+    out.imports.reserve_exact(collector.sites.len());
     for site in collector.sites {
         let Location { cell, line, column } = map.locate(site.offset);
         out.imports.push(ImportSite {
