@@ -70,23 +70,42 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 /// field itself left empty): the items, hundreds of thousands for a large scan, are rendered
 /// in parallel, each exactly as `to_writer_pretty` writes it at that depth, and spliced in.
 /// The bytes are those of [`print_json`] on the whole value.
-pub fn print_json_with_list<T: Serialize, I: Serialize + Sync>(
+pub fn print_json_with_list<T: Serialize, I: Sync>(
     value: &T,
     key: &str,
     items: &[I],
+    write_item: impl Fn(&I, &mut Vec<u8>) -> serde_json::Result<()> + Sync,
 ) -> anyhow::Result<()> {
     let mut stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    write_json_with_list(&mut stdout, value, key, items)?;
+    write_json_with_list(&mut stdout, value, key, items, write_item)?;
     writeln!(stdout)?;
     stdout.flush()?;
     Ok(())
 }
 
-fn write_json_with_list<T: Serialize, I: Serialize + Sync>(
+/// One list item as [`print_json`] writes it at the depth of a top-level field's elements:
+/// serde's pretty text, indented two levels (the `write_item` of [`print_json_with_list`]
+/// for any serializable item; a hot list can pass a writer of its own that gives these bytes).
+pub fn write_item_pretty<I: Serialize>(item: &I, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    let text = serde_json::to_vec_pretty(item)?;
+    // Indented two levels deeper: four spaces after each line break.
+    let mut lines = text.split(|&b| b == b'\n');
+    if let Some(first) = lines.next() {
+        out.extend_from_slice(first);
+    }
+    for line in lines {
+        out.extend_from_slice(b"\n    ");
+        out.extend_from_slice(line);
+    }
+    Ok(())
+}
+
+fn write_json_with_list<T: Serialize, I: Sync>(
     out: &mut impl Write,
     value: &T,
     key: &str,
     items: &[I],
+    write_item: impl Fn(&I, &mut Vec<u8>) -> serde_json::Result<()> + Sync,
 ) -> anyhow::Result<()> {
     use rayon::prelude::*;
     let outer = serde_json::to_vec_pretty(value)?;
@@ -105,20 +124,9 @@ fn write_json_with_list<T: Serialize, I: Serialize + Sync>(
     }
     let render = |chunk: &[I]| {
         let mut buf = Vec::new();
-        let mut item_text = Vec::new();
         for item in chunk {
             buf.extend_from_slice(b",\n    ");
-            item_text.clear();
-            serde_json::to_writer_pretty(&mut item_text, item)?;
-            // Indented two levels deeper: four spaces after each line break.
-            let mut lines = item_text.split(|&b| b == b'\n');
-            if let Some(first) = lines.next() {
-                buf.extend_from_slice(first);
-            }
-            for line in lines {
-                buf.extend_from_slice(b"\n    ");
-                buf.extend_from_slice(line);
-            }
+            write_item(item, &mut buf)?;
         }
         Ok(buf)
     };
@@ -309,7 +317,7 @@ mod tests {
                 ..whole
             };
             let mut got = Vec::new();
-            write_json_with_list(&mut got, &empty, "items", &items).unwrap();
+            write_json_with_list(&mut got, &empty, "items", &items, write_item_pretty).unwrap();
             assert_eq!(
                 String::from_utf8(got).unwrap(),
                 String::from_utf8(want).unwrap(),

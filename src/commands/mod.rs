@@ -12,3 +12,4 @@ pub mod man;
 pub mod pack;
 pub mod plan;
 pub mod scan;
+mod scan_json;

@@ -89,7 +89,7 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     let mut report = report(&scan, &settings.python_version.to_string());
     if json {
         let imports = std::mem::take(&mut report.imports);
-        output::print_json_with_list(&report, "imports", &imports)?;
+        output::print_json_with_list(&report, "imports", &imports, super::scan_json::write_import)?;
     } else {
         print_human(&report, global)?;
         output::print_diagnostics(report.diagnostics, global)?;
