@@ -68,8 +68,9 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 
 /// [`print_json`] of a value whose top-level field `key` holds `items`, passed apart (the
 /// field itself left empty): the items, hundreds of thousands for a large scan, are rendered
-/// in parallel, each exactly as `to_writer_pretty` writes it at that depth, and spliced in.
-/// The bytes are those of [`print_json`] on the whole value.
+/// in parallel by `write_item`, which writes one exactly as `to_writer_pretty` does at that
+/// depth (as [`write_item_pretty`] does through serde), and spliced in. The bytes are those of
+/// [`print_json`] on the whole value.
 pub fn print_json_with_list<T: Serialize, I: Sync>(
     value: &T,
     key: &str,
@@ -84,8 +85,9 @@ pub fn print_json_with_list<T: Serialize, I: Sync>(
 }
 
 /// One list item as [`print_json`] writes it at the depth of a top-level field's elements:
-/// serde's pretty text, indented two levels (the `write_item` of [`print_json_with_list`]
-/// for any serializable item; a hot list can pass a writer of its own that gives these bytes).
+/// serde's pretty text, indented two levels. What a `write_item` of [`print_json_with_list`]
+/// must give; the tests compare the scan's own writer with it.
+#[cfg(test)]
 pub fn write_item_pretty<I: Serialize>(item: &I, out: &mut Vec<u8>) -> serde_json::Result<()> {
     let text = serde_json::to_vec_pretty(item)?;
     // Indented two levels deeper: four spaces after each line break.

@@ -152,10 +152,10 @@ mod tests {
     use crate::names::ModuleName;
     use crate::parse::{ContextSet, ImportSite, SiteExtra};
 
-    /// What the list writer did with an item before: serde's pretty text, indented two levels.
     fn through_serde(import: &ScannedImport<'_>) -> String {
-        let text = serde_json::to_string_pretty(import).unwrap();
-        text.replace('\n', "\n    ")
+        let mut out = Vec::new();
+        crate::output::write_item_pretty(import, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     fn site(module: &str, file: &str) -> ImportSite {
