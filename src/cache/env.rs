@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::{Folder, Stamp, Store};
+use super::{Folder, Kept, Stamp, Store};
 use crate::diagnostic::Diagnostic;
 use crate::env::direct_url::{DirectSource, DirectUrl, VcsInfo};
 use crate::env::file_index::{self, Listing};
@@ -112,11 +112,8 @@ struct Contents {
 
 pub struct EnvCache {
     store: Store,
-    /// The file's entries, sorted by metadata folder (as `save` writes them), found by
-    /// bisection where they were decoded instead of each moved into a map.
-    old: Vec<Entry>,
-    /// Indexes into `old` of the entries used.
-    hits: Mutex<Vec<usize>>,
+    /// The file's entries, by metadata folder.
+    old: Kept<Entry>,
     fresh: Mutex<Vec<Entry>>,
     old_folders: FxHashMap<String, Listing>,
     folders: Vec<(String, Listing)>,
@@ -129,23 +126,10 @@ impl EnvCache {
     /// The cache of the environment at `prefix`.
     pub fn open(cache_dir: &Path, prefix: &Path) -> Self {
         let store = Store::new(cache_dir, KIND, prefix, String::new());
-        let mut contents = store.load::<Contents>().unwrap_or_default();
-        if !contents
-            .dists
-            .is_sorted_by(|a, b| a.key.metadata_dir < b.key.metadata_dir)
-        {
-            // Not as `save` writes it: sorted, and of one entry per folder, the first kept.
-            contents
-                .dists
-                .sort_by(|a, b| a.key.metadata_dir.cmp(&b.key.metadata_dir));
-            contents
-                .dists
-                .dedup_by(|a, b| a.key.metadata_dir == b.key.metadata_dir);
-        }
+        let contents = store.load::<Contents>().unwrap_or_default();
         EnvCache {
             store,
-            old: contents.dists,
-            hits: Mutex::new(Vec::new()),
+            old: Kept::new(contents.dists, |e| &e.key.metadata_dir),
             fresh: Mutex::new(Vec::new()),
             old_folders: contents.folders.into_iter().collect(),
             folders: Vec::new(),
@@ -171,15 +155,12 @@ impl EnvCache {
             fill_modules(&mut dist);
             return (dist, diagnostics);
         };
-        if let Ok(at) = self
-            .old
-            .binary_search_by(|e| e.key.metadata_dir.cmp(&key.metadata_dir))
-            && self.old[at].key == key
-            && let Some(dist) = self.old[at].dist.to_dist(metadata_dir, site_packages)
-        {
-            if let Ok(mut hits) = self.hits.lock() {
-                hits.push(at);
-            }
+        let hit = self.old.get(&key.metadata_dir, |entry| {
+            (entry.key == key)
+                .then(|| entry.dist.to_dist(metadata_dir, site_packages))
+                .flatten()
+        });
+        if let Some(dist) = hit {
             return (dist, diagnostics);
         }
         let mut dist = read(&mut diagnostics);
@@ -233,21 +214,12 @@ impl EnvCache {
 
     /// Writes the cache when an entry was added, changed or dropped.
     pub fn save(self) {
-        let mut hits = self.hits.into_inner().unwrap_or_default();
-        hits.sort_unstable();
-        hits.dedup();
         let fresh = self.fresh.into_inner().unwrap_or_default();
         let folders_changed = self.folders_changed || !self.old_folders.is_empty();
-        if fresh.is_empty() && hits.len() == self.old.len() && !folders_changed {
+        let (mut dists, all_used) = self.old.into_used();
+        if fresh.is_empty() && all_used && !folders_changed {
             return;
         }
-        let mut dists: Vec<Entry> = self
-            .old
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| hits.binary_search(i).is_ok())
-            .map(|(_, entry)| entry)
-            .collect();
         dists.extend(fresh);
         dists.sort_by(|a, b| a.key.metadata_dir.cmp(&b.key.metadata_dir));
         let mut folders = self.folders;

@@ -28,7 +28,7 @@ mod records;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::UNIX_EPOCH;
 
 use serde::de::DeserializeOwned;
@@ -129,6 +129,64 @@ impl Store {
         temp.write_all(&bytes)?;
         temp.persist(&self.path).map_err(|err| err.error)?;
         Ok(())
+    }
+}
+
+/// A cache file's entries as decoded, sorted by their key (as each cache's `save` writes them)
+/// and found by bisection where they lie, with the ones a run used. Moving thousands of
+/// entries into a map cost a copy of each on every warm run.
+pub struct Kept<E> {
+    entries: Vec<E>,
+    key: fn(&E) -> &str,
+    /// Indexes into `entries`, in the order they were used.
+    used: Mutex<Vec<usize>>,
+}
+
+impl<E> Kept<E> {
+    /// `entries`, keyed by `key`. A file not as `save` writes it (unsorted, or with a key
+    /// twice) is sorted, and the first entry of each key kept.
+    pub fn new(mut entries: Vec<E>, key: fn(&E) -> &str) -> Self {
+        if !entries.is_sorted_by(|a, b| key(a) < key(b)) {
+            entries.sort_by(|a, b| key(a).cmp(key(b)));
+            entries.dedup_by(|a, b| key(a) == key(b));
+        }
+        Kept {
+            entries,
+            key,
+            used: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// What `take` makes of the entry of `key`; the entry counts as used when it gives
+    /// something.
+    pub fn get<T>(&self, key: &str, take: impl FnOnce(&E) -> Option<T>) -> Option<T> {
+        let at = self
+            .entries
+            .binary_search_by(|e| (self.key)(e).cmp(key))
+            .ok()?;
+        let value = take(&self.entries[at])?;
+        if let Ok(mut used) = self.used.lock() {
+            used.push(at);
+        }
+        Some(value)
+    }
+
+    /// The entries used, in key order, and whether that is all of them.
+    pub fn into_used(self) -> (Vec<E>, bool) {
+        let mut used = self.used.into_inner().unwrap_or_default();
+        used.sort_unstable();
+        used.dedup();
+        if used.len() == self.entries.len() {
+            return (self.entries, true);
+        }
+        let kept = self
+            .entries
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| used.binary_search(i).is_ok())
+            .map(|(_, entry)| entry)
+            .collect();
+        (kept, false)
     }
 }
 

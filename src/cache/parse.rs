@@ -3,7 +3,7 @@
 //! ([`content_hash`], xxh3-128), and by what the walk said about it (kind, module name,
 //! package or not: relative imports resolve against them). The file's header carries envscan's build and the parse settings
 //! (the size limit and the nesting guard). One cache file per project:
-//! `{cache_dir}/parse-v3/{hash of the project folder}.bin` (v1 was w9's JSON, v2 keyed by
+//! `{cache_dir}/parse-v4/{hash of the project folder}.bin` (v1 was w9's JSON, v2 keyed by
 //! sha256).
 //!
 //! The bytes are read and hashed in the parallel stage anyway (the parser needs them), so
@@ -16,15 +16,14 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::records::FileRecord;
-use super::{Stamp, Store, content_hash};
+use super::{Kept, Stamp, Store, content_hash};
 use crate::parse::{FileImports, MAX_NESTING};
 use crate::walk::{SourceFile, SourceKind};
 
-const KIND: &str = "parse-v3";
+const KIND: &str = "parse-v4";
 
 /// One file's entry.
 #[derive(Debug, Serialize, Deserialize)]
@@ -58,9 +57,7 @@ fn is_notebook(kind: SourceKind) -> bool {
 pub struct ParseCache {
     store: Store,
     /// Entries as read, by relative path.
-    old: FxHashMap<String, Entry>,
-    /// Relative paths whose old entry was used this run.
-    hits: Mutex<Vec<String>>,
+    old: Kept<Entry>,
     /// Entries made this run.
     fresh: Mutex<Vec<Entry>>,
 }
@@ -70,14 +67,10 @@ impl ParseCache {
     pub fn open(cache_dir: &Path, root: &Path, max_file_size: u64) -> Self {
         let key = format!("max-file-size={max_file_size} max-nesting={MAX_NESTING}");
         let store = Store::new(cache_dir, KIND, root, key);
-        let old = store
-            .load::<Vec<Entry>>()
-            .map(|entries| entries.into_iter().map(|e| (e.rel.clone(), e)).collect())
-            .unwrap_or_default();
+        let old = store.load::<Vec<Entry>>().unwrap_or_default();
         ParseCache {
             store,
-            old,
-            hits: Mutex::new(Vec::new()),
+            old: Kept::new(old, |e| &e.rel),
             fresh: Mutex::new(Vec::new()),
         }
     }
@@ -94,27 +87,28 @@ impl ParseCache {
             return parse();
         };
         let hash = content_hash(bytes);
-        if let Some(entry) = self.old.get(&file.rel)
-            && entry.key_matches(file, stamp, &hash)
-            && let Some(result) = entry.result.to_imports(&file.rel)
-        {
-            if let Ok(mut hits) = self.hits.lock() {
-                hits.push(file.rel.clone());
-            }
+        let hit = self.old.get(&file.rel, |entry| {
+            entry
+                .key_matches(file, stamp, &hash)
+                .then(|| entry.result.to_imports(&file.rel))
+                .flatten()
+        });
+        if let Some(result) = hit {
             return result;
         }
         let result = parse();
-        let entry = Entry {
-            rel: file.rel.clone(),
-            stamp,
-            hash,
-            notebook: is_notebook(file.kind),
-            module: file.module.as_ref().map(|m| m.as_str().to_string()),
-            is_package: file.is_package,
-            result: FileRecord::new(&result),
-        };
-        if let Ok(mut fresh) = self.fresh.lock() {
-            fresh.push(entry);
+        if let Some(record) = FileRecord::new(&result)
+            && let Ok(mut fresh) = self.fresh.lock()
+        {
+            fresh.push(Entry {
+                rel: file.rel.clone(),
+                stamp,
+                hash,
+                notebook: is_notebook(file.kind),
+                module: file.module.as_ref().map(|m| m.as_str().to_string()),
+                is_package: file.is_package,
+                result: record,
+            });
         }
         result
     }
@@ -122,13 +116,11 @@ impl ParseCache {
     /// Writes the cache when an entry was added or dropped; entries of files this run did not
     /// see (removed, renamed, now unreadable) are dropped.
     pub fn save(self) {
-        let hits = self.hits.into_inner().unwrap_or_default();
         let fresh = self.fresh.into_inner().unwrap_or_default();
-        if fresh.is_empty() && hits.len() == self.old.len() {
+        let (mut entries, all_used) = self.old.into_used();
+        if fresh.is_empty() && all_used {
             return;
         }
-        let mut old = self.old;
-        let mut entries: Vec<Entry> = hits.iter().filter_map(|rel| old.remove(rel)).collect();
         entries.extend(fresh);
         entries.sort_by(|a, b| a.rel.cmp(&b.rel));
         self.store.store(&entries);
