@@ -1,10 +1,13 @@
-//! The parse cache's record types: plain mirrors of [`FileImports`] and the types in it, with
-//! no serde attributes, so postcard (which does not describe itself) reads back exactly what
-//! it wrote. Conversion is explicit both ways: a field added to `ImportSite`, `FileRef` or
-//! `Diagnostic` stops this compiling until it is carried here (and the parse cache's kind
-//! version is raised). Reading back validates what the pipeline's constructors validate
-//! (module names) and maps diagnostic codes to the parse stage's own; anything else makes the
-//! entry unusable, and its file is parsed again.
+//! The parse cache's record types: mirrors of [`FileImports`] and the types in it, with no
+//! serde attributes, so postcard (which does not describe itself) reads back exactly what it
+//! wrote. One difference: a file's module names and members are kept in one string, each
+//! site recording the lengths it takes (and its contexts as bits), so a warm run decodes one
+//! string per file instead of one or two per site. Conversion is explicit both ways: a field
+//! added to `ImportSite`, `FileRef` or `Diagnostic` stops this compiling until it is carried
+//! here (and the parse cache's kind version is raised). Reading back validates what the
+//! pipeline's constructors validate (module names) and that the lengths, context bits and
+//! extra fields are what was written, and maps diagnostic codes to the parse stage's own;
+//! anything else makes the entry unusable, and its file is parsed again.
 
 use std::sync::Arc;
 
