@@ -304,7 +304,7 @@ mod tests {
             if sys.platform == 'win32':\n    import winreg\n\
             def f():\n    from typing import TYPE_CHECKING\n\
             import importlib\nimportlib.import_module('plugins.x')\n\
-            open(__file__.replace('.py', '.json'))\n\
+            from pathlib import Path\nDATA = Path(__file__).parent / 'data' / 'x.json'\n\
             import caf\u{e9}\n";
         let file = SourceFile {
             path: "pkg/mod.py".into(),
@@ -322,6 +322,7 @@ mod tests {
         assert!(result.imports.iter().any(|s| s.member.is_some()));
         assert!(result.imports.iter().any(|s| s.extra.is_some()));
         assert!(result.imports.iter().any(|s| !s.context.is_empty()));
+        assert!(!result.file_refs.is_empty());
         let record = FileRecord::new(&result).unwrap();
         let back = record.to_imports("pkg/mod.py").unwrap();
         assert_eq!(back.imports, result.imports);
