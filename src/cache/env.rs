@@ -118,8 +118,39 @@ pub struct EnvCache {
     old_folders: FxHashMap<String, Listing>,
     folders: Vec<(String, Listing)>,
     folders_changed: bool,
-    /// The site-packages folders opened so far, to stamp metadata folders by name.
-    open: Mutex<Vec<Arc<Folder>>>,
+}
+
+/// A metadata folder's key, stamped before its entry is looked up (see [`Stamper`]).
+pub struct DistKey(Key);
+
+/// Stamps metadata folders, by name from their opened site-packages folder. It needs no
+/// cache file: a warm run takes its three stats per distribution while the cache thread is
+/// still decoding the file, instead of after it.
+pub struct Stamper {
+    open: Vec<Folder>,
+}
+
+impl Stamper {
+    /// Opens each of `folders` once (the site-packages and `.pth` folders metadata sits in);
+    /// one that cannot be opened is stamped by whole paths.
+    pub fn new<'a>(folders: impl IntoIterator<Item = &'a Path>) -> Self {
+        let mut open: Vec<Folder> = Vec::new();
+        for folder in folders {
+            if !open.iter().any(|f| f.path() == folder)
+                && let Some(opened) = Folder::open(folder)
+            {
+                open.push(opened);
+            }
+        }
+        Stamper { open }
+    }
+
+    /// The key of the dist-info folder `metadata_dir` in `site_packages`; `None` when it
+    /// cannot be stamped or its paths are not UTF-8 (then it is never cached).
+    pub fn key(&self, metadata_dir: &Path, site_packages: &Path, prefix: &Path) -> Option<DistKey> {
+        let open = self.open.iter().find(|f| f.path() == site_packages);
+        Key::of(metadata_dir, site_packages, prefix, open).map(DistKey)
+    }
 }
 
 impl EnvCache {
@@ -134,23 +165,22 @@ impl EnvCache {
             old_folders: contents.folders.into_iter().collect(),
             folders: Vec::new(),
             folders_changed: false,
-            open: Mutex::new(Vec::new()),
         }
     }
 
     /// The distribution of the dist-info folder `metadata_dir`, with the modules its files
-    /// make (`modules`, `has_compiled_modules`) filled: its entry's when the key matches,
-    /// else what `read` returns (kept for the next run when it is clean).
+    /// make (`modules`, `has_compiled_modules`) filled: its entry's when `key` (from
+    /// [`Stamper::key`], taken before anything was read) matches, else what `read` returns
+    /// (kept for the next run when it is clean).
     pub fn get_or_read(
         &self,
+        key: Option<DistKey>,
         metadata_dir: &Path,
         site_packages: &Path,
-        prefix: &Path,
         read: impl FnOnce(&mut Vec<Diagnostic>) -> Distribution,
     ) -> (Distribution, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
-        let open = self.open_folder(site_packages);
-        let Some(key) = Key::of(metadata_dir, site_packages, prefix, open.as_deref()) else {
+        let Some(DistKey(key)) = key else {
             let mut dist = read(&mut diagnostics);
             fill_modules(&mut dist);
             return (dist, diagnostics);
@@ -182,17 +212,6 @@ impl EnvCache {
             fresh.push(Entry { key, dist: record });
         }
         (dist, diagnostics)
-    }
-
-    /// `folder` opened, once for every distribution in it; `None` when it cannot be.
-    fn open_folder(&self, folder: &Path) -> Option<Arc<Folder>> {
-        let mut open = self.open.lock().ok()?;
-        if let Some(found) = open.iter().find(|f| f.path() == folder) {
-            return Some(Arc::clone(found));
-        }
-        let opened = Arc::new(Folder::open(folder)?);
-        open.push(Arc::clone(&opened));
-        Some(opened)
     }
 
     /// The orphans of the search-path folder `folder`, through the listing kept for it.

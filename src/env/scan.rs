@@ -146,8 +146,6 @@ pub(super) fn build(
         egg_links.extend(pth::egg_links(sp, entries, &mut diagnostics));
     }
 
-    let mut cache = opening.and_then(|handle| handle.join().ok());
-
     // Metadata folders on every site-packages and .pth folder, plus egg-link targets.
     let mut candidates: Vec<Candidate> = Vec::new();
     for (order, search_path) in search_paths.iter().enumerate() {
@@ -186,12 +184,31 @@ pub(super) fn build(
         }
     }
 
+    // The dist-info folders' keys are stamped while the cache thread decodes the file: the
+    // stats are most of a warm run's reading.
+    let is_dist_info = |c: &Candidate| c.path.extension().is_some_and(|e| e == "dist-info");
+    let mut keys: Vec<Option<env_cache::DistKey>> = Vec::new();
+    if opening.is_some() {
+        let stamper = env_cache::Stamper::new(candidates.iter().map(|c| c.folder.as_path()));
+        candidates
+            .par_iter()
+            .map(|c| {
+                is_dist_info(c)
+                    .then(|| stamper.key(&c.path, &c.folder, &c.prefix))
+                    .flatten()
+            })
+            .collect_into_vec(&mut keys);
+    }
+    keys.resize_with(candidates.len(), || None);
+    let mut cache = opening.and_then(|handle| handle.join().ok());
+
     // Two vectors filled in place: a distribution is 700 bytes, and every copy of 400 of them
     // into fresh memory is page faults a warm run can see.
     let (all, read_diagnostics): (Vec<(Distribution, usize)>, Vec<Vec<Diagnostic>>) = candidates
         .par_iter()
-        .map(|c| {
-            let is_dist_info = c.path.extension().is_some_and(|e| e == "dist-info");
+        .zip(keys)
+        .map(|(c, key)| {
+            let is_dist_info = is_dist_info(c);
             let read = |diags: &mut Vec<Diagnostic>| {
                 if is_dist_info {
                     dist_info::read(&c.path, &c.folder, &c.prefix, diags)
@@ -200,9 +217,7 @@ pub(super) fn build(
                 }
             };
             let (dist, diags) = match &cache {
-                Some(cache) if is_dist_info => {
-                    cache.get_or_read(&c.path, &c.folder, &c.prefix, read)
-                }
+                Some(cache) if is_dist_info => cache.get_or_read(key, &c.path, &c.folder, read),
                 _ => {
                     let mut diags = Vec::new();
                     let mut dist = read(&mut diags);
