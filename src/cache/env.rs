@@ -32,6 +32,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -116,6 +117,11 @@ pub struct EnvCache {
     old: Kept<Entry>,
     fresh: Mutex<Vec<Entry>>,
     old_folders: FxHashMap<String, Listing>,
+    /// Kept listings being refreshed on a thread of their own (see
+    /// [`EnvCache::refresh_listings`]), then the results by folder: listing and whether it
+    /// changed.
+    refreshing: Option<JoinHandle<Vec<(String, Listing, bool)>>>,
+    refreshed: FxHashMap<String, (Listing, bool)>,
     folders: Vec<(String, Listing)>,
     folders_changed: bool,
 }
@@ -163,6 +169,8 @@ impl EnvCache {
             old: Kept::new(contents.dists, |e| &e.key.metadata_dir),
             fresh: Mutex::new(Vec::new()),
             old_folders: contents.folders.into_iter().collect(),
+            refreshing: None,
+            refreshed: FxHashMap::default(),
             folders: Vec::new(),
             folders_changed: false,
         }
@@ -214,6 +222,45 @@ impl EnvCache {
         (dist, diagnostics)
     }
 
+    /// Starts refreshing the listings kept for `folders` (the search-path folders the orphan
+    /// search will look at) on a thread of their own: their stats (one per package folder)
+    /// then run while the distributions are read and indexed, which leave a core idle.
+    /// Ownership is not needed for it: [`EnvCache::find_orphans`] asks that afterwards.
+    pub fn refresh_listings(&mut self, folders: &[&Path]) {
+        let old: Vec<(String, Listing)> = folders
+            .iter()
+            .filter_map(|folder| self.old_folders.remove_entry(folder.to_str()?))
+            .collect();
+        if old.is_empty() {
+            return;
+        }
+        // A thread that cannot start drops these listings: the folders are listed afresh.
+        self.refreshing = std::thread::Builder::new()
+            .spawn(move || {
+                old.into_iter()
+                    .map(|(name, listing)| {
+                        let (listing, changed) =
+                            file_index::refresh_listing(Path::new(&name), Some(listing));
+                        (name, listing, changed)
+                    })
+                    .collect()
+            })
+            .ok();
+    }
+
+    /// Waits for [`EnvCache::refresh_listings`]; a refresh that panicked leaves its folders to
+    /// be listed afresh.
+    fn refreshed(&mut self) -> &mut FxHashMap<String, (Listing, bool)> {
+        if let Some(handle) = self.refreshing.take() {
+            let done = handle.join().unwrap_or_default();
+            self.refreshed.extend(
+                done.into_iter()
+                    .map(|(name, listing, changed)| (name, (listing, changed))),
+            );
+        }
+        &mut self.refreshed
+    }
+
     /// The orphans of the search-path folder `folder`, through the listing kept for it.
     pub fn find_orphans(
         &mut self,
@@ -225,16 +272,21 @@ impl EnvCache {
             file_index::find_orphans(folder, owner, out);
             return;
         };
-        let old = self.old_folders.remove(&name);
-        let (listing, changed) = file_index::find_orphans_cached(folder, owner, out, old);
+        let (listing, changed) = match self.refreshed().remove(&name) {
+            Some(done) => done,
+            None => file_index::refresh_listing(folder, self.old_folders.remove(&name)),
+        };
+        file_index::replay_listing(folder, &listing, owner, out);
         self.folders_changed |= changed;
         self.folders.push((name, listing));
     }
 
     /// Writes the cache when an entry was added, changed or dropped.
-    pub fn save(self) {
+    pub fn save(mut self) {
+        // A listing refreshed but never asked for is a folder no longer searched: dropped.
+        let unasked = !self.refreshed().is_empty();
         let fresh = self.fresh.into_inner().unwrap_or_default();
-        let folders_changed = self.folders_changed || !self.old_folders.is_empty();
+        let folders_changed = self.folders_changed || unasked || !self.old_folders.is_empty();
         let (mut dists, all_used) = self.old.into_used();
         if fresh.is_empty() && all_used && !folders_changed {
             return;

@@ -316,20 +316,24 @@ pub fn find_orphans(folder: &Path, owner: &dyn Fn(&Path) -> bool, out: &mut Vec<
     replay(folder, folder, &listing, None, 0, owner, out);
 }
 
-/// [`find_orphans`] from a listing an earlier run kept: only the folders whose stamps moved
-/// are listed again. Returns the listing to keep and whether it differs from `old`.
-pub fn find_orphans_cached(
-    folder: &Path,
-    owner: &dyn Fn(&Path) -> bool,
-    out: &mut Vec<Orphan>,
-    old: Option<Listing>,
-) -> (Listing, bool) {
-    let (listing, changed) = match old {
+/// The search-path folder `folder` listed for the orphan search, from the listing an earlier
+/// run kept (`old`): only the folders whose stamps moved are listed again. Returns the listing
+/// to keep and whether it differs from `old`. [`replay_listing`] then finds the orphans.
+pub fn refresh_listing(folder: &Path, old: Option<Listing>) -> (Listing, bool) {
+    match old {
         Some(old) => refresh(folder, old, None, 0, Descend::Always, None),
         None => (list(folder, None, 0, Descend::Always, true, None), true),
-    };
-    replay(folder, folder, &listing, None, 0, owner, out);
-    (listing, changed)
+    }
+}
+
+/// The orphans `listing` of the search-path folder `folder` shows, as [`find_orphans`] gives.
+pub fn replay_listing(
+    folder: &Path,
+    listing: &Listing,
+    owner: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<Orphan>,
+) {
+    replay(folder, folder, listing, None, 0, owner, out);
 }
 
 /// A folder as the orphan search reads it: the facts about its entries the search uses (names

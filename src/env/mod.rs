@@ -104,6 +104,17 @@ pub struct SearchPath {
     pub from_pth: Option<PathBuf>,
 }
 
+impl SearchPath {
+    /// Whether distributions and orphans are looked for in it: site-packages and `.pth`
+    /// folders, not the standard library's.
+    pub fn holds_packages(&self) -> bool {
+        matches!(
+            self.kind,
+            SearchPathKind::SitePackages | SearchPathKind::Pth
+        )
+    }
+}
+
 /// How a distribution got into the environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

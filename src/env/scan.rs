@@ -149,10 +149,7 @@ pub(super) fn build(
     // Metadata folders on every site-packages and .pth folder, plus egg-link targets.
     let mut candidates: Vec<Candidate> = Vec::new();
     for (order, search_path) in search_paths.iter().enumerate() {
-        if !matches!(
-            search_path.kind,
-            SearchPathKind::SitePackages | SearchPathKind::Pth
-        ) {
+        if !search_path.holds_packages() {
             continue;
         }
         let prefix = prefix_of_path
@@ -201,6 +198,14 @@ pub(super) fn build(
     }
     keys.resize_with(candidates.len(), || None);
     let mut cache = opening.and_then(|handle| handle.join().ok());
+    if let Some(cache) = &mut cache {
+        let searched: Vec<&Path> = search_paths
+            .iter()
+            .filter(|s| s.holds_packages())
+            .map(|s| s.path.as_path())
+            .collect();
+        cache.refresh_listings(&searched);
+    }
 
     // Two vectors filled in place: a distribution is 700 bytes, and every copy of 400 of them
     // into fresh memory is page faults a warm run can see.
@@ -337,10 +342,7 @@ pub(super) fn build(
 
     let mut orphans = Vec::new();
     for search_path in &search_paths {
-        if matches!(
-            search_path.kind,
-            SearchPathKind::SitePackages | SearchPathKind::Pth
-        ) {
+        if search_path.holds_packages() {
             let owned = |p: &Path| index.owner(p, &distributions).is_some();
             match &mut cache {
                 Some(cache) => cache.find_orphans(&search_path.path, &owned, &mut orphans),

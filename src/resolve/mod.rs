@@ -13,7 +13,7 @@ pub mod stdlib;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::env::{Environment, SearchPathKind};
+use crate::env::Environment;
 use crate::graph::ImportClass;
 use crate::names::{ModuleName, PackageName};
 use crate::parse::ImportSite;
@@ -52,7 +52,7 @@ pub fn resolve_imports(
     let paths: Vec<PathBuf> = env
         .search_paths
         .iter()
-        .filter(|p| matches!(p.kind, SearchPathKind::SitePackages | SearchPathKind::Pth))
+        .filter(|p| p.holds_packages())
         .map(|p| p.path.clone())
         .collect();
     let editable = env
