@@ -361,3 +361,44 @@ fn names_that_are_not_utf8_are_reported_once_and_skipped() {
         ]
     );
 }
+
+/// The text fast path gives what splitting into components and joining gives, for every shape
+/// of path (and declines where it would not).
+#[test]
+fn relative_paths_taken_as_text_match_the_component_answer() {
+    let by_components = |root: &Path, path: &Path| -> Option<String> {
+        let relative = path.strip_prefix(root).ok()?;
+        let parts: Option<Vec<&str>> = relative.iter().map(|part| part.to_str()).collect();
+        Some(parts?.join("/"))
+    };
+    let roots = ["/p/proj", "/p/proj/", ".", "/", "proj", "./proj"];
+    let rests = [
+        "a.py",
+        "pkg/a.py",
+        "pkg//a.py",
+        "pkg/./a.py",
+        "./a.py",
+        "pkg/",
+        "a/../b.py",
+        "",
+        "ü/é.py",
+        "pkg/.hidden/a.py",
+    ];
+    for root in roots {
+        for rest in rests {
+            for path in [format!("{root}/{rest}"), format!("{root}{rest}")] {
+                let (root, path) = (Path::new(root), Path::new(&path));
+                assert_eq!(
+                    utf8_rel(root, path),
+                    by_components(root, path),
+                    "{root:?} {path:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        plain_rest(Path::new("/p"), Path::new("/p/a/b.py")),
+        Some("a/b.py")
+    );
+    assert_eq!(plain_rest(Path::new("/p"), Path::new("/pa/b.py")), None);
+}
