@@ -22,8 +22,8 @@
 //! - A file reached through several paths (an in-project symlink) is listed once, under a
 //!   path without symlinks when there is one, otherwise under the first path in sorted order.
 //! - The walk runs on `ignore`'s parallel walker: each thread records what it finds into a
-//!   list of its own, and the lists are merged and sorted afterwards (see
-//!   [`walk_in_parallel`]), so the threads' order leaves no trace in any output.
+//!   list of its own, and the lists are merged and sorted afterwards (`walk_in_parallel`), so
+//!   the threads' order leaves no trace in any output.
 
 pub(crate) mod ignore_files;
 mod problems;
