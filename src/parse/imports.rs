@@ -100,7 +100,9 @@ impl<'a> Collector<'a> {
             handled_lists: Vec::new(),
             active: [0; 7],
             conditions: Vec::new(),
-            sites: Vec::new(),
+            // Room for a typical file's imports (the 20,000-file benchmark averages 9.5): a
+            // file that grew its list from empty reallocated and copied it three times.
+            sites: Vec::with_capacity(16),
             problems: Vec::new(),
         };
         let mut found = named::Found::default();
