@@ -49,7 +49,23 @@ impl ModuleName {
     }
 
     pub fn components(&self) -> impl Iterator<Item = &str> {
-        self.0.split('.')
+        // Cut at each `.` found by a byte loop, as `top_level` does: `split('.')` sets up a
+        // `memchr` searcher per call, which cost more than the search itself (an eighth of
+        // resolving every import site of a large project).
+        let mut rest = Some(self.0.as_str());
+        std::iter::from_fn(move || {
+            let text = rest?;
+            match text.bytes().position(|b| b == b'.') {
+                Some(dot) => {
+                    rest = Some(&text[dot + 1..]);
+                    Some(&text[..dot])
+                }
+                None => {
+                    rest = None;
+                    Some(text)
+                }
+            }
+        })
     }
 
     /// The first component: `google` for `google.protobuf`.
@@ -269,6 +285,15 @@ mod tests {
                 .iter()
                 .any(|n| is_dotted_identifier(n) && n.contains('.'))
         );
+    }
+
+    #[test]
+    fn components_are_the_parts_between_dots() {
+        for name in ["a", "a.b", "pkg.sub.mod", "_x.y1", "é.ü"] {
+            let module = ModuleName::new(name).unwrap();
+            let parts: Vec<&str> = module.components().collect();
+            assert_eq!(parts, name.split('.').collect::<Vec<_>>(), "{name}");
+        }
     }
 
     #[test]

@@ -268,6 +268,16 @@ impl Folders {
         best
     }
 
+    /// What resolving the imports of `file` (whose node is `source`) needs of its folders.
+    fn of_file<'a>(&self, file: &'a str, source: NodeIndex) -> FileFolders<'a> {
+        let mut fallbacks = self.package_fallbacks(file);
+        FileFolders {
+            source,
+            script: self.script_folder(file),
+            fallbacks: [fallbacks.next(), fallbacks.next()],
+        }
+    }
+
     /// The folder searched first for imports in `file`, when it is run as a script.
     fn script_folder<'a>(&self, file: &'a str) -> Option<&'a str> {
         let folder = parent(file);
@@ -293,6 +303,17 @@ impl Folders {
         };
         first.into_iter().chain(second)
     }
+}
+
+/// A project file's node and the folders its imports are looked for in besides the import
+/// roots: the same for each of its sites, so worked out once per file.
+#[derive(Clone, Copy)]
+struct FileFolders<'a> {
+    source: NodeIndex,
+    /// [`Folders::script_folder`].
+    script: Option<&'a str>,
+    /// [`Folders::package_fallbacks`], in order.
+    fallbacks: [Option<&'a str>; 2],
 }
 
 fn join(folder: &str, name: &str) -> String {
@@ -485,31 +506,34 @@ pub fn connect(
     } = local;
     // Resolving reads the graph and the folders only, so it runs in parallel; the stdlib and
     // external nodes are then added in site order, which keeps node indices deterministic.
-    // Per thread: a path buffer, a parts list, the last file's node (a file's sites are
-    // consecutive, and share one `Arc` of its name) and the standard-library answers for each
-    // top-level name seen (a project imports a few hundred names from thousands of sites).
+    // Per thread: a path buffer, a parts list, what the last file's imports depend on (a
+    // file's sites are consecutive, and share one `Arc` of its name) and the standard
+    // library's and the project's answers for each top-level name seen (a project imports a
+    // few hundred names from thousands of sites).
     let scratch = || {
         (
             String::new(),
             Vec::new(),
-            None::<(Arc<str>, Option<NodeIndex>)>,
-            StdlibAnswers::default(),
+            None::<(&Arc<str>, Option<FileFolders>)>,
+            TopLevelAnswers::default(),
         )
     };
     let resolved: Vec<Option<SiteResolution>> = imports
         .par_iter()
         .map_init(scratch, |(path, parts, last, answers), site| {
-            let source = match last {
-                Some((known, source)) if Arc::ptr_eq(known, &site.file) => *source,
+            let file = match last {
+                Some((known, file)) if Arc::ptr_eq(known, &site.file) => *file,
                 _ => {
-                    let source = source_of_file.get(&*site.file).copied();
-                    *last = Some((Arc::clone(&site.file), source));
-                    source
+                    let file = source_of_file
+                        .get(&*site.file)
+                        .map(|&source| folders.of_file(&site.file, source));
+                    *last = Some((&site.file, file));
+                    file
                 }
             }?;
-            let top = answers.of(python, site.module.top_level());
-            let (target, missing) = resolve_site(&graph, &folders, site, top, path, parts);
-            Some((source, target, missing.map(Box::new)))
+            let top = answers.of(python, &graph, site.module.top_level());
+            let (target, missing) = resolve_site(&graph, &folders, file, site, top, path, parts);
+            Some((file.source, target, missing.map(Box::new)))
         })
         .collect();
     graph.targets = Vec::with_capacity(imports.len());
@@ -559,22 +583,25 @@ enum Resolved {
     External,
 }
 
-/// What the standard library of the target says of one top-level name.
+/// What the standard library of the target and the project say of one top-level name.
 #[derive(Clone, Copy)]
 struct TopLevel {
     never_shadowed: bool,
     stdlib: bool,
+    /// The project has a module, package or namespace of that name.
+    in_project: bool,
 }
 
 /// [`TopLevel`] answers by name, worked out once per name.
 #[derive(Default)]
-struct StdlibAnswers<'a>(HashMap<&'a str, TopLevel>);
+struct TopLevelAnswers<'a>(HashMap<&'a str, TopLevel>);
 
-impl<'a> StdlibAnswers<'a> {
-    fn of(&mut self, python: PythonVersion, top: &'a str) -> TopLevel {
+impl<'a> TopLevelAnswers<'a> {
+    fn of(&mut self, python: PythonVersion, graph: &ModuleGraph, top: &'a str) -> TopLevel {
         *self.0.entry(top).or_insert_with(|| TopLevel {
             never_shadowed: stdlib::is_never_shadowed(python, top),
             stdlib: stdlib::is_stdlib_top_level(python, top),
+            in_project: graph.project_node(top).is_some(),
         })
     }
 }
@@ -585,19 +612,19 @@ impl<'a> StdlibAnswers<'a> {
 fn resolve_site<'a>(
     graph: &ModuleGraph,
     folders: &Folders,
+    file: FileFolders<'_>,
     site: &'a ImportSite,
     answers: TopLevel,
     path: &mut String,
     parts: &mut Vec<&'a str>,
 ) -> (Resolved, Option<String>) {
-    let top = site.module.top_level();
     parts.clear();
     parts.extend(site.module.components());
     let wanted = parts.len();
     parts.extend(site.member.as_deref());
     let parts = &parts[..];
     if !answers.never_shadowed {
-        if let Some(folder) = folders.script_folder(&site.file)
+        if let Some(folder) = file.script
             && let Some((matched, index)) = folders.find(folder, parts, path)
         {
             let missing = (matched < wanted).then(|| {
@@ -610,7 +637,7 @@ fn resolve_site<'a>(
             });
             return (Resolved::Node(index), missing);
         }
-        if graph.project_node(top).is_some() {
+        if answers.in_project {
             if let Some(index) = graph.local_target_of(site, path) {
                 return (Resolved::Node(index), None);
             }
@@ -628,7 +655,7 @@ fn resolve_site<'a>(
     if answers.stdlib {
         return (Resolved::Stdlib, None);
     }
-    for folder in folders.package_fallbacks(&site.file) {
+    for folder in file.fallbacks.into_iter().flatten() {
         if let Some((matched, index)) = folders.find(folder, parts, path)
             && matched >= wanted
         {
