@@ -183,14 +183,14 @@ pub(super) fn build(
 
     // The dist-info folders' keys are stamped while the cache thread decodes the file: the
     // stats are most of a warm run's reading.
-    let is_dist_info = |c: &Candidate| c.path.extension().is_some_and(|e| e == "dist-info");
+    let dist_info_dir = |c: &Candidate| c.path.extension().is_some_and(|e| e == "dist-info");
     let mut keys: Vec<Option<env_cache::DistKey>> = Vec::new();
     if opening.is_some() {
         let stamper = env_cache::Stamper::new(candidates.iter().map(|c| c.folder.as_path()));
         candidates
             .par_iter()
             .map(|c| {
-                is_dist_info(c)
+                dist_info_dir(c)
                     .then(|| stamper.key(&c.path, &c.folder, &c.prefix))
                     .flatten()
             })
@@ -213,7 +213,7 @@ pub(super) fn build(
         .par_iter()
         .zip(keys)
         .map(|(c, key)| {
-            let is_dist_info = is_dist_info(c);
+            let is_dist_info = dist_info_dir(c);
             let read = |diags: &mut Vec<Diagnostic>| {
                 if is_dist_info {
                     dist_info::read(&c.path, &c.folder, &c.prefix, diags)
