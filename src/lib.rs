@@ -29,6 +29,7 @@ pub mod outputs;
 pub mod pack_size;
 pub mod parse;
 pub mod project_files;
+pub mod relpath;
 pub mod resolve;
 pub mod scan;
 pub mod schema;

@@ -134,20 +134,11 @@ pub fn run(args: &EnvArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 
 /// `path` relative to `prefix` with `/` when inside it, else absolute.
 fn shown(path: &Path, prefix: &Path) -> String {
-    // Most paths are the prefix, a separator and a plain relative path (no empty or `.`
-    // component), which the components below give back unchanged.
-    if cfg!(unix)
-        && let Some(rest) = path
-            .as_os_str()
-            .as_encoded_bytes()
-            .strip_prefix(prefix.as_os_str().as_encoded_bytes())
-            .and_then(|rest| rest.strip_prefix(b"/"))
-            .and_then(|rest| std::str::from_utf8(rest).ok())
-        && !rest.split('/').any(|c| c.is_empty() || c == ".")
-    {
-        return rest.to_string();
+    // Most paths are the prefix, a separator and a plain relative path.
+    match crate::relpath::plain_relative(prefix, path) {
+        Some(rest) => rest.to_string(),
+        None => by_components(path, prefix),
     }
-    by_components(path, prefix)
 }
 
 /// [`shown`] the long way: the components of `path` below `prefix`, joined with `/`.

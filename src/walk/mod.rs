@@ -286,31 +286,15 @@ fn record(root: &Path, result: Result<DirEntry, ignore::Error>, found: &mut Foun
 
 /// `path` relative to `root` with forward slashes, when every component is UTF-8.
 fn utf8_rel(root: &Path, path: &Path) -> Option<String> {
-    if let Some(rest) = plain_rest(root, path) {
+    // The walker's paths are `root` joined with plain names: nearly all are taken as text,
+    // without splitting them into components and joining them again (a fifth of the walk's
+    // own work).
+    if let Some(rest) = crate::relpath::plain_relative(root, path) {
         return Some(rest.to_string());
     }
     let relative = path.strip_prefix(root).ok()?;
     let parts: Option<Vec<&str>> = relative.iter().map(|part| part.to_str()).collect();
     Some(parts?.join("/"))
-}
-
-/// The walker's paths are `root` joined with plain names, so on Unix the text after `root/`
-/// is already [`utf8_rel`]'s answer when no part of it is empty or `.` (which components
-/// would drop): taken as it is, without splitting the path into components and joining them
-/// again (a fifth of the walk's own work). `None` when that does not hold.
-fn plain_rest<'a>(root: &Path, path: &'a Path) -> Option<&'a str> {
-    if !cfg!(unix) {
-        return None;
-    }
-    let rest = path
-        .as_os_str()
-        .as_encoded_bytes()
-        .strip_prefix(root.as_os_str().as_encoded_bytes())?
-        .strip_prefix(b"/")?;
-    let rest = std::str::from_utf8(rest).ok()?;
-    rest.split('/')
-        .all(|part| !part.is_empty() && part != ".")
-        .then_some(rest)
 }
 
 /// One entry per real file, sorted by `rel`: a file reached through an in-project symlink
