@@ -15,9 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::names::ModuleName;
-use crate::parse::{
-    self, Anchor, Context, ContextSet, FileImports, FileRef, ImportSite, SiteExtra,
-};
+use crate::parse::{self, Anchor, ContextSet, FileImports, FileRef, ImportSite, SiteExtra};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
@@ -126,10 +124,6 @@ impl FileRecord {
     }
 }
 
-fn context_bits(context: ContextSet) -> u8 {
-    context.iter().fold(0, |bits, c| bits | 1 << c as u8)
-}
-
 impl SiteRecord {
     /// The site's record; its module name and member are appended to `names`.
     fn new(site: &ImportSite, names: &mut String) -> Option<Self> {
@@ -157,7 +151,7 @@ impl SiteRecord {
             line: *line,
             column: *column,
             cell: *cell,
-            context: context_bits(*context),
+            context: context.bits(),
             extra: extra.as_deref().map(|extra| ExtraRecord {
                 conditions: extra.conditions.clone(),
                 relative: extra.relative.clone(),
@@ -180,14 +174,8 @@ impl SiteRecord {
             Some(len) => Some(take(len)?.to_string()),
             None => None,
         };
-        let context: ContextSet = Context::ALL
-            .into_iter()
-            .filter(|c| self.context & 1 << *c as u8 != 0)
-            .collect();
         // A bit that is no context's: not what `new` wrote.
-        if context_bits(context) != self.context {
-            return None;
-        }
+        let context = ContextSet::from_bits(self.context)?;
         let extra = match &self.extra {
             // Recorded only when set: an empty one is not what `new` wrote.
             Some(extra) => Some(

@@ -76,6 +76,17 @@ impl ContextSet {
         self.0.count_ones() as usize
     }
 
+    /// The set as bits, `1 << (context as u8)` each (the parse cache stores it so).
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The set of `bits`; `None` when a bit is set that no context has.
+    pub fn from_bits(bits: u8) -> Option<Self> {
+        let all = Context::ALL.iter().fold(0, |all, c| all | c.bit());
+        (bits & !all == 0).then_some(ContextSet(bits))
+    }
+
     /// The contexts in order.
     pub fn iter(&self) -> impl Iterator<Item = Context> + use<> {
         let bits = self.0;
@@ -151,6 +162,23 @@ impl JsonSchema for ContextSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bits give back the set they came from; a bit no context has is refused.
+    #[test]
+    fn a_context_set_round_trips_through_its_bits() {
+        for bits in 0u8..=255 {
+            let set: ContextSet = Context::ALL
+                .into_iter()
+                .filter(|c| bits & c.bit() != 0)
+                .collect();
+            if bits < 1 << Context::ALL.len() {
+                assert_eq!(ContextSet::from_bits(bits), Some(set));
+                assert_eq!(set.bits(), bits);
+            } else {
+                assert_eq!(ContextSet::from_bits(bits), None, "{bits:#x}");
+            }
+        }
+    }
 
     /// Every subset orders, iterates and serializes as the same `BTreeSet` does.
     #[test]
