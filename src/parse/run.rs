@@ -89,12 +89,11 @@ pub fn parse_files_cached(
             }
         })
     };
-    let results: Vec<FileImports> = if GLOBAL_POOL_HAS_LARGE_STACKS.load(Ordering::Relaxed) {
+    let mut results: Vec<FileImports> = if GLOBAL_POOL_HAS_LARGE_STACKS.load(Ordering::Relaxed) {
         files.par_iter().map(task).collect()
     } else {
         run_on_own_pool(files, task)
     };
-    let mut results = results;
     // Sized once: growing a vector of every site doubles it and copies it, over and over.
     let mut merged = FileImports {
         imports: concat_in_parallel(results.iter_mut().map(|r| &mut r.imports).collect()),
