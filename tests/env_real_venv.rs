@@ -260,3 +260,119 @@ fn protobuf_and_googleapis_common_protos_split_google_and_protobuf_is_compiled()
     );
     assert_agrees_with_importlib(&venv, &report);
 }
+
+/// Those of the top-level `names` that importlib finds a file for in the venv's interpreter:
+/// modules and regular packages (a namespace package has no origin; the orphan search
+/// reports the modules in one, not the folder).
+fn importable(venv: &Path, names: &[&str]) -> Vec<String> {
+    let script = "import importlib.util, sys\n\
+                  found = lambda n: (s := importlib.util.find_spec(n)) and s.origin\n\
+                  print('\\n'.join(n for n in sys.argv[1:] if found(n)))";
+    let output = support::run(
+        Process::new(venv.join("bin/python"))
+            .args(["-c", script])
+            .args(names),
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The orphans `envscan env` reports, with the cache under `cache`.
+fn orphan_names(venv: &Path, cache: &Path) -> Vec<String> {
+    let output = Command::cargo_bin("envscan")
+        .unwrap()
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CONDA_PREFIX")
+        .args(["env", "--format", "json", "--cache-dir"])
+        .arg(cache)
+        .arg("--python")
+        .arg(venv.join("bin/python"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["orphans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["module"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A module file that is a dangling symlink or a FIFO is nothing CPython imports
+/// (`FileFinder` stats the path), and a folder whose `__init__.py` is one is a namespace
+/// package, not a regular one: no orphan either way. The same names become orphans when the
+/// links' targets appear, with the cache kept between runs.
+#[cfg(unix)]
+#[test]
+fn dangling_links_and_special_files_on_site_packages_are_no_orphans_as_importlib_finds() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(venv) = make_venv(dir.path()) else {
+        return;
+    };
+    let site = fs_err::read_dir(venv.join("lib"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("site-packages"))
+        .find(|p| p.is_dir())
+        .unwrap();
+    let suffix = support::run(Process::new(venv.join("bin/python")).args([
+        "-c",
+        "import importlib.machinery as m; print(m.EXTENSION_SUFFIXES[0])",
+    ]))
+    .stdout;
+    let suffix = String::from_utf8(suffix).unwrap().trim().to_string();
+    let targets = dir.path().join("targets");
+    fs_err::write(site.join("present.py"), "").unwrap();
+    fs_err::create_dir(site.join("pkg_ok")).unwrap();
+    fs_err::write(site.join("pkg_ok/__init__.py"), "").unwrap();
+    symlink(targets.join("gone.py"), site.join("gone.py")).unwrap();
+    symlink(
+        targets.join("gone_ext.so"),
+        site.join(format!("gone_ext{suffix}")),
+    )
+    .unwrap();
+    symlink(targets.join("gone_pkg"), site.join("gone_pkg")).unwrap();
+    fs_err::create_dir(site.join("init_gone")).unwrap();
+    symlink(targets.join("init.py"), site.join("init_gone/__init__.py")).unwrap();
+    let fifo = std::ffi::CString::new(
+        site.join("fifo_mod.py")
+            .into_os_string()
+            .into_encoded_bytes(),
+    )
+    .unwrap();
+    // SAFETY: a NUL-terminated path and a mode; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let names = [
+        "fifo_mod",
+        "gone",
+        "gone_ext",
+        "gone_pkg",
+        "init_gone",
+        "pkg_ok",
+        "present",
+    ];
+    let cache = dir.path().join("cache");
+    let want = importable(&venv, &names);
+    assert_eq!(want, ["pkg_ok", "present"], "importlib in this venv");
+    assert_eq!(orphan_names(&venv, &cache), want, "cold");
+    assert_eq!(orphan_names(&venv, &cache), want, "warm");
+
+    // The targets appear: the folder's own stamp does not move, the links' do.
+    fs_err::create_dir_all(targets.join("gone_pkg")).unwrap();
+    fs_err::write(targets.join("gone_pkg/__init__.py"), "").unwrap();
+    fs_err::write(targets.join("gone.py"), "").unwrap();
+    fs_err::write(targets.join("init.py"), "").unwrap();
+    let want = importable(&venv, &names);
+    assert_eq!(want, ["gone", "gone_pkg", "init_gone", "pkg_ok", "present"]);
+    assert_eq!(orphan_names(&venv, &cache), want, "warm, targets present");
+    assert_eq!(
+        orphan_names(&venv, &dir.path().join("cold")),
+        want,
+        "cold, targets present"
+    );
+}

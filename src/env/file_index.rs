@@ -408,11 +408,12 @@ fn list(
     // The stamp before the listing: a change between the two moves it past the one kept.
     let stamp = if stamped { Stamp::of(dir) } else { None };
     let found = sorted_entries(dir);
+    // Dangling links too: a target that appears later leaves the folder's own stamp alone.
     let links = if stamped {
         found
             .iter()
-            .filter(|e| e.3)
-            .map(|(name, path, _, _)| (name.clone(), Stamp::of(path)))
+            .filter(|e| e.is_link)
+            .map(|e| (e.name.clone(), Stamp::of(&e.path)))
             .collect()
     } else {
         Vec::new()
@@ -420,13 +421,15 @@ fn list(
     let module_files = || {
         found
             .iter()
-            .filter(|e| !e.2)
-            .filter_map(|e| module_file(&e.0))
+            .filter(|e| e.kind == EntryKind::File)
+            .filter_map(|e| module_file(&e.name))
     };
     let init = found
         .iter()
-        .find(|(n, _, d, _)| !d && module_file(n).is_some_and(|(s, _)| s == "__init__"))
-        .map(|e| e.0.clone());
+        .find(|e| {
+            e.kind == EntryKind::File && module_file(&e.name).is_some_and(|(s, _)| s == "__init__")
+        })
+        .map(|e| e.name.clone());
     let extension = module_files().any(|(_, compiled)| compiled);
     let descends = match descend {
         Descend::Always => true,
@@ -444,11 +447,14 @@ fn list(
     let mut entries = Vec::new();
     if descends {
         let mut folders = Vec::new();
-        for (name, path, is_dir, _) in found {
-            if name.starts_with(['.', '~']) || name == "__pycache__" {
+        for FolderEntry {
+            name, path, kind, ..
+        } in found
+        {
+            if name.starts_with(['.', '~']) || name == "__pycache__" || kind == EntryKind::Other {
                 continue;
             }
-            if !is_dir {
+            if kind == EntryKind::File {
                 let Some((stem, compiled)) = module_file(&name) else {
                     continue;
                 };
@@ -632,24 +638,61 @@ fn replay(
     }
 }
 
-/// A folder's entries in name order: name, path, whether a folder (following symlinks) and
-/// whether a symlink. Names that are not UTF-8 are left out.
-fn sorted_entries(dir: &Path) -> Vec<(String, PathBuf, bool, bool)> {
+/// What a folder entry is to the import system, following symlinks as `FileFinder` does
+/// (`_path_isfile`, `_path_isdir`: a stat of the path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum EntryKind {
+    Folder,
+    /// A regular file: the only kind a module file or an `__init__` can be.
+    File,
+    /// A dangling symlink, a socket, a FIFO, a device: nothing imports it.
+    Other,
+}
+
+/// One entry of a listed folder.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct FolderEntry {
+    name: String,
+    path: PathBuf,
+    kind: EntryKind,
+    is_link: bool,
+}
+
+/// A folder's entries in name order. Names that are not UTF-8 are left out.
+fn sorted_entries(dir: &Path) -> Vec<FolderEntry> {
     let Ok(entries) = fs_err::read_dir(dir) else {
         return Vec::new();
     };
-    let mut out: Vec<(String, PathBuf, bool, bool)> = entries
+    let kind_of = |t: std::fs::FileType| {
+        if t.is_dir() {
+            EntryKind::Folder
+        } else if t.is_file() {
+            EntryKind::File
+        } else {
+            EntryKind::Other
+        }
+    };
+    let mut out: Vec<FolderEntry> = entries
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
             let path = e.path();
             // The listing's own type avoids a stat per entry; only symlinks are followed.
-            let (is_dir, is_link) = match e.file_type() {
-                Ok(t) if t.is_symlink() => (path.is_dir(), true),
-                Ok(t) => (t.is_dir(), false),
-                Err(_) => (path.is_dir(), false),
+            let followed = || {
+                path.metadata()
+                    .map_or(EntryKind::Other, |m| kind_of(m.file_type()))
             };
-            Some((name, path, is_dir, is_link))
+            let (kind, is_link) = match e.file_type() {
+                Ok(t) if t.is_symlink() => (followed(), true),
+                Ok(t) => (kind_of(t), false),
+                Err(_) => (followed(), false),
+            };
+            Some(FolderEntry {
+                name,
+                path,
+                kind,
+                is_link,
+            })
         })
         .collect();
     out.sort();
