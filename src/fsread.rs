@@ -58,7 +58,15 @@ pub fn open_regular(path: &Path) -> Result<(File, u64), ReadError> {
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
         .map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
+    regular(file, path)
+}
+
+/// `file`, opened from `path`, with its length when it is a regular file.
+fn regular(file: File, path: &Path) -> Result<(File, u64), ReadError> {
+    let meta = file.metadata().map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     if !meta.is_file() {
         return Err(ReadError::NotRegular {
             path: path.to_path_buf(),
@@ -66,6 +74,49 @@ pub fn open_regular(path: &Path) -> Result<(File, u64), ReadError> {
         });
     }
     Ok((file, meta.len()))
+}
+
+/// Opens files as [`open_regular`] does, each relative to its folder, which stays open while
+/// the files asked for are in it: a run of files from one folder (a parse task's sorted share
+/// of the project) costs one lookup of the folder's path, and one of each file's name, not a
+/// lookup of every file's whole path (a tenth of reading a 20,000-file project's sources).
+/// The folder is looked up again for a file of another folder, so what is opened is what
+/// opening the file's path would open, links followed alike.
+#[derive(Default)]
+pub struct FolderOpener {
+    folder: Option<(PathBuf, rustix::fd::OwnedFd)>,
+}
+
+impl FolderOpener {
+    /// [`open_regular`] of `path`.
+    pub fn open_regular(&mut self, path: &Path) -> Result<(File, u64), ReadError> {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return open_regular(path);
+        };
+        if parent.as_os_str().is_empty() {
+            return open_regular(path);
+        }
+        let io = |source: std::io::Error| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        use rustix::fs::{Mode, OFlags};
+        let folder = match &self.folder {
+            Some((known, folder)) if known == parent => folder,
+            _ => {
+                let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                let folder = rustix::fs::open(parent, flags, Mode::empty())
+                    .map_err(|errno| io(errno.into()))?;
+                &self.folder.insert((parent.to_path_buf(), folder)).1
+            }
+        };
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let file = File::from(
+            rustix::fs::openat(folder, name, flags, Mode::empty())
+                .map_err(|errno| io(errno.into()))?,
+        );
+        regular(file, path)
+    }
 }
 
 /// [`read_capped`], invalid UTF-8 replaced (U+FFFD) as Python's readers of metadata do.
@@ -182,6 +233,63 @@ mod tests {
             matches!(err, ReadError::NotRegular { kind: "a FIFO", .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_folder_opener_reads_each_file_of_several_folders_as_its_path_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for folder in ["a", "b", "a/c"] {
+            std::fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        std::os::unix::fs::symlink(root.join("b"), root.join("link")).unwrap();
+        // Back and forth between folders, a folder reached through a link, and a file whose
+        // name is that of a file in the folder before.
+        let files = [
+            ("a/x.py", "ax"),
+            ("a/y.py", "ay"),
+            ("b/x.py", "bx"),
+            ("a/c/x.py", "acx"),
+            ("a/x.py", "ax"),
+            ("link/x.py", "bx"),
+            ("b/x.py", "bx"),
+        ];
+        for (rel, text) in files {
+            if !rel.starts_with("link/") {
+                std::fs::write(root.join(rel), text).unwrap();
+            }
+        }
+        let mut opener = FolderOpener::default();
+        for (rel, text) in files {
+            let (mut file, len) = opener.open_regular(&root.join(rel)).unwrap();
+            let mut read = String::new();
+            file.read_to_string(&mut read).unwrap();
+            assert_eq!((read.as_str(), len), (text, text.len() as u64), "{rel}");
+        }
+        // A FIFO is refused at once, a missing file in a folder already open is not found,
+        // and a missing folder is not found either.
+        let fifo = root.join("a/pipe.py");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let err = opener.open_regular(&fifo).unwrap_err();
+        assert!(
+            matches!(err, ReadError::NotRegular { kind: "a FIFO", .. }),
+            "{err}"
+        );
+        assert!(
+            opener
+                .open_regular(&root.join("a/nope.py"))
+                .unwrap_err()
+                .is_not_found()
+        );
+        let err = opener.open_regular(&root.join("nope/x.py")).unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+        assert!(err.to_string().contains("nope/x.py"), "{err}");
     }
 
     #[test]

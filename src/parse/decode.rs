@@ -25,6 +25,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::fsread::FolderOpener;
 
 pub const FILE_TOO_LARGE: Code = Code("file-too-large");
 pub const UNREADABLE_FILE: Code = Code("unreadable-file");
@@ -39,15 +40,20 @@ const PARSER_LIMIT: u64 = u32::MAX as u64;
 /// How much of the start of a file the binary sniffing looks at (git uses the same amount).
 const SNIFF_LEN: usize = 8000;
 
-/// Reads `path`, refusing what is not a regular file or is larger than `max_size` bytes.
-/// `rel` names the file in diagnostics.
-pub fn read_source(path: &Path, rel: &str, max_size: u64) -> Result<Vec<u8>, Diagnostic> {
+/// Reads `path`, opened through `opener` (see [`FolderOpener`]), refusing what is not a
+/// regular file or is larger than `max_size` bytes. `rel` names the file in diagnostics.
+pub fn read_source(
+    opener: &mut FolderOpener,
+    path: &Path,
+    rel: &str,
+    max_size: u64,
+) -> Result<Vec<u8>, Diagnostic> {
     let unreadable = |err: std::io::Error| {
         Diagnostic::error(UNREADABLE_FILE, format!("cannot read {rel}: {err}")).with_file(rel)
     };
     // Opened without blocking (a FIFO swapped in since the walk), then checked on the handle:
     // one path lookup per file, not two.
-    let (file, len) = crate::fsread::open_regular(path).map_err(|err| match err {
+    let (file, len) = opener.open_regular(path).map_err(|err| match err {
         crate::fsread::ReadError::NotRegular { .. } => {
             Diagnostic::error(UNREADABLE_FILE, format!("{rel} is not a regular file"))
                 .with_file(rel)
@@ -59,12 +65,42 @@ pub fn read_source(path: &Path, rel: &str, max_size: u64) -> Result<Vec<u8>, Dia
     if len > limit {
         return Err(too_large(rel, len, limit));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
+    let bytes = read_whole(file, len, limit).map_err(unreadable)?;
     if bytes.len() as u64 > limit {
         return Err(too_large(rel, bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
+/// The bytes of `file`, whose metadata gave `len`, up to `limit + 1` of them. The first read
+/// asks for one byte more than `len`: when it returns exactly `len`, a regular file is at its
+/// end, and the read that would only confirm it (one syscall per source file) is not made.
+fn read_whole(file: std::fs::File, len: u64, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut file = file.take(limit + 1);
+    let Ok(want) = usize::try_from(len.min(limit) + 1) else {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        return Ok(bytes);
+    };
+    let mut bytes = vec![0; want];
+    let mut filled = 0;
+    while filled < want {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                filled += n;
+                if filled as u64 == len {
+                    break;
+                }
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    bytes.truncate(filled);
+    if filled == want {
+        // Longer than the metadata said: it grew since; the rest as it comes.
+        file.read_to_end(&mut bytes)?;
     }
     Ok(bytes)
 }
@@ -387,14 +423,51 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.py");
         fs_err::write(&path, "import os\n".repeat(100)).unwrap();
-        let err = read_source(&path, "big.py", 10).unwrap_err();
+        let err = read_source(&mut FolderOpener::default(), &path, "big.py", 10).unwrap_err();
         assert_eq!(err.code, FILE_TOO_LARGE);
-        assert!(read_source(&path, "big.py", 10_000).is_ok());
+        assert!(read_source(&mut FolderOpener::default(), &path, "big.py", 10_000).is_ok());
+    }
+
+    #[test]
+    fn a_file_is_read_whole_at_every_length_around_its_metadata_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opener = FolderOpener::default();
+        for len in [0, 1, 2, 4095, 4096, 4097, 100_000] {
+            let path = dir.path().join(format!("f{len}.py"));
+            let text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            fs_err::write(&path, &text).unwrap();
+            let read = read_source(&mut opener, &path, "f.py", 1 << 20).unwrap();
+            assert_eq!(read, text, "length {len}");
+            // At the size limit exactly it is read; one byte over, refused.
+            if len > 0 {
+                let at_limit = read_source(&mut opener, &path, "f.py", len as u64).unwrap();
+                assert_eq!(at_limit.len(), len);
+                let over = read_source(&mut opener, &path, "f.py", len as u64 - 1).unwrap_err();
+                assert_eq!(over.code, FILE_TOO_LARGE);
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_longer_than_its_metadata_says_is_read_to_its_end() {
+        // /proc files are regular files whose metadata gives size 0: the size the first read
+        // is sized by is wrong, as for a file that grew after it was looked at.
+        let path = Path::new("/proc/self/status");
+        let read = read_source(&mut FolderOpener::default(), path, "status", 1 << 20).unwrap();
+        let text = String::from_utf8(read).unwrap();
+        assert!(text.starts_with("Name:"), "{text}");
+        assert!(text.contains("\nPid:") && text.ends_with('\n'), "{text}");
     }
 
     #[test]
     fn missing_file_is_unreadable_and_named() {
-        let err = read_source(Path::new("/nonexistent/x.py"), "x.py", 100).unwrap_err();
+        let err = read_source(
+            &mut FolderOpener::default(),
+            Path::new("/nonexistent/x.py"),
+            "x.py",
+            100,
+        )
+        .unwrap_err();
         assert_eq!(err.code, UNREADABLE_FILE);
         assert!(err.message.contains("x.py"));
     }

@@ -20,6 +20,7 @@ use super::source_map::{Location, SourceMap};
 use super::{FileImports, FileRef, ImportSite, SiteExtra, decode, file_refs, notebook};
 use crate::cache::parse::ParseCache;
 use crate::diagnostic::{self, Code, Diagnostic};
+use crate::fsread::FolderOpener;
 use crate::settings::ScanSettings;
 use crate::walk::{SourceFile, SourceKind};
 
@@ -65,9 +66,9 @@ pub fn parse_files_cached(
     cache: Option<&ParseCache>,
 ) -> FileImports {
     let max_size = settings.max_file_size;
-    let task = |file: &SourceFile| {
+    let task = |opener: &mut FolderOpener, file: &SourceFile| {
         guarded(file, || {
-            match decode::read_source(&file.path, &file.rel, max_size) {
+            match decode::read_source(opener, &file.path, &file.rel, max_size) {
                 Ok(bytes) => {
                     let mut result = match cache {
                         Some(cache) => {
@@ -90,7 +91,10 @@ pub fn parse_files_cached(
         })
     };
     let mut results: Vec<FileImports> = if GLOBAL_POOL_HAS_LARGE_STACKS.load(Ordering::Relaxed) {
-        files.par_iter().map(task).collect()
+        files
+            .par_iter()
+            .map_init(FolderOpener::default, task)
+            .collect()
     } else {
         run_on_own_pool(files, task)
     };
@@ -147,16 +151,25 @@ fn concat_in_parallel<T: Send>(mut parts: Vec<&mut Vec<T>>) -> Vec<T> {
 /// Runs `task` on every file on a pool of [`STACK_SIZE`] threads built for it.
 fn run_on_own_pool(
     files: &[SourceFile],
-    task: impl Fn(&SourceFile) -> FileImports + Sync + Send,
+    task: impl Fn(&mut FolderOpener, &SourceFile) -> FileImports + Sync + Send,
 ) -> Vec<FileImports> {
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(STACK_SIZE)
         .thread_name(|i| format!("envscan-parse-{i}"))
         .build();
     match pool {
-        Ok(pool) => pool.install(|| files.par_iter().map(task).collect()),
+        Ok(pool) => pool.install(|| {
+            files
+                .par_iter()
+                .map_init(FolderOpener::default, &task)
+                .collect()
+        }),
         // No pool (threads refused): one large-stack thread for all files, else nothing.
-        Err(err) => on_large_stack(|| files.iter().map(&task).collect()).unwrap_or_else(|| {
+        Err(err) => on_large_stack(|| {
+            let mut opener = FolderOpener::default();
+            files.iter().map(|file| task(&mut opener, file)).collect()
+        })
+        .unwrap_or_else(|| {
             files
                 .iter()
                 .map(|file| failed(file, &format!("no parser thread could start: {err}")))
