@@ -86,12 +86,12 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     }
     let settings = ScanSettings::resolve(&project, &project_args, &mut diagnostics)?;
     let scan = scan_project(&settings, diagnostics);
-    let mut report = report(&scan, &settings.python_version.to_string());
+    let mut report = report(&scan, &settings.python_version.to_string(), json);
     if json {
         let imports = std::mem::take(&mut report.imports);
         output::print_json_with_list(&report, "imports", &imports, super::scan_json::write_import)?;
     } else {
-        print_human(&report, global)?;
+        print_human(&report, scan.imports.len(), global)?;
         output::print_diagnostics(report.diagnostics, global)?;
     }
     let status = output::exit_status(report.diagnostics, global);
@@ -101,27 +101,40 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     Ok(status)
 }
 
-pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a> {
-    let imports: Vec<ScannedImport> = scan
+/// The report of `scan`; its `imports` list is left empty unless `with_imports` (the human
+/// output only counts them, and a large project has hundreds of thousands).
+pub fn report<'a>(
+    scan: &'a ProjectScan,
+    python_version: &str,
+    with_imports: bool,
+) -> ScanReport<'a> {
+    let imports: Vec<ScannedImport> = if with_imports {
+        scan.imports
+            .par_iter()
+            .enumerate()
+            .map(|(index, site)| ScannedImport {
+                site,
+                class: scan.graph.class_of(index),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Counted in parallel, hashed per site; sorted once at the end.
+    let tally = scan
         .imports
         .par_iter()
         .enumerate()
-        .map(|(index, site)| ScannedImport {
-            site,
-            class: scan.graph.class_of(index),
-        })
-        .collect();
-    // Counted in parallel, hashed per site; sorted once at the end.
-    let tally = imports
-        .par_iter()
-        .enumerate()
-        .fold(Tally::default, |mut tally, (index, import)| {
-            tally.add(index, import);
+        .fold(Tally::default, |mut tally, (index, site)| {
+            let class = imports
+                .get(index)
+                .map_or_else(|| scan.graph.class_of(index), |import| import.class);
+            tally.add(index, site.module.top_level(), class);
             tally
         })
         .reduce(Tally::default, Tally::merge);
     let external = tally.external.into_iter().map(|(top, (count, first))| {
-        let site = imports[first].site;
+        let site = &scan.imports[first];
         NameSummary {
             name: top.to_string(),
             count,
@@ -167,9 +180,8 @@ struct Tally<'a> {
 }
 
 impl<'a> Tally<'a> {
-    fn add(&mut self, index: usize, import: &ScannedImport<'a>) {
-        let top = import.site.module.top_level();
-        match import.class {
+    fn add(&mut self, index: usize, top: &'a str, class: ImportClass) {
+        match class {
             ImportClass::External => {
                 let (count, _) = self.external.entry(top).or_insert((0, index));
                 *count += 1;
@@ -193,11 +205,18 @@ impl<'a> Tally<'a> {
     }
 }
 
-fn print_human(report: &ScanReport, global: &GlobalArgs) -> std::io::Result<()> {
-    output::print_text(|out| write_human(out, report, global))
+/// The human report; `imports` is how many import sites there are (the report holds no list
+/// of them for it).
+fn print_human(report: &ScanReport, imports: usize, global: &GlobalArgs) -> std::io::Result<()> {
+    output::print_text(|out| write_human(out, report, imports, global))
 }
 
-fn write_human(out: &mut Vec<u8>, report: &ScanReport, global: &GlobalArgs) -> std::io::Result<()> {
+fn write_human(
+    out: &mut Vec<u8>,
+    report: &ScanReport,
+    imports: usize,
+    global: &GlobalArgs,
+) -> std::io::Result<()> {
     // Plain when stdout strips colour anyway: a line per local module is too many to strip.
     let colour = output::stdout_has_colour();
     let bold = output::plain_unless(colour, Style::new().bold());
@@ -210,9 +229,7 @@ fn write_human(out: &mut Vec<u8>, report: &ScanReport, global: &GlobalArgs) -> s
     writeln!(
         out,
         "{scanned} {} files, {} imports (Python {})",
-        report.files,
-        report.imports.len(),
-        report.python_version
+        report.files, imports, report.python_version
     )?;
     if !report.external.is_empty() {
         writeln!(out, "\n{}", "External".style(bold))?;
