@@ -134,19 +134,34 @@ fn write_json_with_list<T: Serialize, I: Sync>(
     };
     let open = at + marker.len() - 1; // the `]` of `[]`
     out.write_all(&outer[..open])?;
-    // In batches, so that only one batch of text is held at a time.
-    let mut first = true;
-    for batch in items.chunks(4 * 1024) {
-        let chunks: Vec<Vec<u8>> = batch
-            .par_chunks(512)
-            .map(render)
-            .collect::<Result<_, serde_json::Error>>()?;
-        for chunk in &chunks {
-            // Every item starts with `,`: all but the very first keep it.
-            let skip = usize::from(std::mem::take(&mut first));
-            out.write_all(&chunk[skip..])?;
+    // In batches, rendered on the pool while this thread writes the one before: writing 40 MB
+    // is a copy into the kernel that kept one core busy and the pool idle. Two batches at most
+    // wait, so only a few of them are held at a time.
+    std::thread::scope(|scope| {
+        let (send, batches) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(move || {
+            for batch in items.chunks(4 * 1024) {
+                let chunks = batch
+                    .par_chunks(512)
+                    .map(render)
+                    .collect::<Result<Vec<Vec<u8>>, serde_json::Error>>();
+                let failed = chunks.is_err();
+                // The writer stopped (a write failed): nothing more is wanted.
+                if send.send(chunks).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let mut first = true;
+        for chunks in batches {
+            for chunk in &chunks? {
+                // Every item starts with `,`: all but the very first keep it.
+                let skip = usize::from(std::mem::take(&mut first));
+                out.write_all(&chunk[skip..])?;
+            }
         }
-    }
+        anyhow::Ok(())
+    })?;
     out.write_all(b"\n  ")?;
     out.write_all(&outer[open..])?;
     Ok(())
