@@ -19,8 +19,10 @@
 //! decides. Folders are consulted from the walked path's folder up to the *ceiling*: the top
 //! of the git repository holding the walk root when there is one, else the walk root itself.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ignore::Match;
@@ -49,10 +51,18 @@ pub(crate) struct IgnoreFiles {
     ceiling: PathBuf,
     exclude: Option<Gitignore>,
     folders: Mutex<HashMap<PathBuf, Arc<FolderRules>>>,
-    /// The rules of the last folder asked about, innermost first: a walk asks about every
-    /// entry of one folder in a row.
-    last: Mutex<Option<(PathBuf, RulesAbove)>>,
+    /// Tells this one from the others in [`LAST`].
+    id: u64,
     failures: Mutex<Vec<Diagnostic>>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Per thread: which [`IgnoreFiles`], the folder it was last asked about and that folder's
+    /// rules. Each thread of a walk asks about every entry of one folder in a row; one cache
+    /// shared by the threads went back and forth between their folders and mostly missed.
+    static LAST: RefCell<Option<(u64, PathBuf, RulesAbove)>> = const { RefCell::new(None) };
 }
 
 impl IgnoreFiles {
@@ -72,7 +82,7 @@ impl IgnoreFiles {
             ceiling,
             exclude: None,
             folders: Mutex::new(HashMap::new()),
-            last: Mutex::new(None),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             failures: Mutex::new(Vec::new()),
         };
         let exclude = repository.and_then(|top| {
@@ -110,11 +120,16 @@ impl IgnoreFiles {
     /// The rules of every folder above `path` up to the ceiling, innermost first.
     fn rules_above(&self, path: &Path) -> RulesAbove {
         let parent = path.parent().unwrap_or(path);
-        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((folder, rules)) = last.as_ref()
-            && folder.as_os_str() == parent.as_os_str()
-        {
-            return Arc::clone(rules);
+        let known = LAST.with_borrow(|last| match last {
+            Some((id, folder, rules))
+                if *id == self.id && folder.as_os_str() == parent.as_os_str() =>
+            {
+                Some(Arc::clone(rules))
+            }
+            _ => None,
+        });
+        if let Some(rules) = known {
+            return rules;
         }
         let rules: RulesAbove = path
             .ancestors()
@@ -122,7 +137,7 @@ impl IgnoreFiles {
             .take_while(|folder| folder.starts_with(&self.ceiling))
             .map(|folder| self.folder(folder))
             .collect();
-        *last = Some((parent.to_path_buf(), Arc::clone(&rules)));
+        LAST.set(Some((self.id, parent.to_path_buf(), Arc::clone(&rules))));
         rules
     }
 
