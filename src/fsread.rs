@@ -223,11 +223,7 @@ mod tests {
     fn a_fifo_is_refused_at_once_instead_of_waiting_for_a_writer() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".gitignore");
-        let status = std::process::Command::new("mkfifo")
-            .arg(&path)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        crate::test_support::mkfifo(&path);
         let err = read_capped(&path, cap::CONFIG).unwrap_err();
         assert!(
             matches!(err, ReadError::NotRegular { kind: "a FIFO", .. }),
@@ -269,13 +265,7 @@ mod tests {
         // A FIFO is refused at once, a missing file in a folder already open is not found,
         // and a missing folder is not found either.
         let fifo = root.join("a/pipe.py");
-        assert!(
-            std::process::Command::new("mkfifo")
-                .arg(&fifo)
-                .status()
-                .unwrap()
-                .success()
-        );
+        crate::test_support::mkfifo(&fifo);
         let err = opener.open_regular(&fifo).unwrap_err();
         assert!(
             matches!(err, ReadError::NotRegular { kind: "a FIFO", .. }),

@@ -15,3 +15,12 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Makes a FIFO at `path` (with the `mkfifo` command).
+pub fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}

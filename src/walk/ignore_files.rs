@@ -291,13 +291,7 @@ mod tests {
         fs_err::create_dir_all(root.join("sub")).unwrap();
         std::os::unix::fs::symlink("/dev/zero", root.join(".gitignore")).unwrap();
         let fifo = root.join("sub/.gitignore");
-        assert!(
-            std::process::Command::new("mkfifo")
-                .arg(&fifo)
-                .status()
-                .unwrap()
-                .success()
-        );
+        crate::test_support::mkfifo(&fifo);
         let files = IgnoreFiles::new(&root, false);
         assert!(!files.is_ignored(&root.join("sub/a.py"), false));
         let failures = files.failures();
