@@ -76,15 +76,61 @@ fn regular(file: File, path: &Path) -> Result<(File, u64), ReadError> {
     Ok((file, meta.len()))
 }
 
-/// Opens files as [`open_regular`] does, each relative to its folder, which stays open while
-/// the files asked for are in it: a run of files from one folder (a parse task's sorted share
-/// of the project) costs one lookup of the folder's path, and one of each file's name, not a
+/// An open folder (`O_PATH`) whose entries are opened and looked at by name: the kernel then
+/// resolves the name from the folder instead of walking the whole path from the root again.
+/// What is reached is what the joined path reaches, links followed alike, as long as the
+/// folder is not replaced while it is open.
+#[derive(Debug)]
+pub struct Folder {
+    path: PathBuf,
+    fd: rustix::fd::OwnedFd,
+}
+
+impl Folder {
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        Ok(Folder {
+            path: path.to_path_buf(),
+            fd: rustix::fs::open(path, flags, Mode::empty())?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The metadata of `rel` (relative) in the folder, links followed: `stat` of the joined
+    /// path.
+    pub fn stat(&self, rel: &Path) -> std::io::Result<rustix::fs::Stat> {
+        Ok(rustix::fs::statat(
+            &self.fd,
+            rel,
+            rustix::fs::AtFlags::empty(),
+        )?)
+    }
+
+    /// [`open_regular`] of `name` in the folder; `path` (the joined path) names it in errors.
+    fn open_regular(&self, name: &std::ffi::OsStr, path: &Path) -> Result<(File, u64), ReadError> {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let file = rustix::fs::openat(&self.fd, name, flags, Mode::empty()).map_err(|errno| {
+            ReadError::Io {
+                path: path.to_path_buf(),
+                source: errno.into(),
+            }
+        })?;
+        regular(File::from(file), path)
+    }
+}
+
+/// Opens files as [`open_regular`] does, each from its [`Folder`], which stays open while the
+/// files asked for are in it: a run of files from one folder (a parse task's sorted share of
+/// the project) costs one lookup of the folder's path and one of each file's name, not a
 /// lookup of every file's whole path (a tenth of reading a 20,000-file project's sources).
-/// The folder is looked up again for a file of another folder, so what is opened is what
-/// opening the file's path would open, links followed alike.
 #[derive(Default)]
 pub struct FolderOpener {
-    folder: Option<(PathBuf, rustix::fd::OwnedFd)>,
+    folder: Option<Folder>,
 }
 
 impl FolderOpener {
@@ -96,26 +142,16 @@ impl FolderOpener {
         if parent.as_os_str().is_empty() {
             return open_regular(path);
         }
-        let io = |source: std::io::Error| ReadError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        use rustix::fs::{Mode, OFlags};
         let folder = match &self.folder {
-            Some((known, folder)) if known == parent => folder,
-            _ => {
-                let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-                let folder = rustix::fs::open(parent, flags, Mode::empty())
-                    .map_err(|errno| io(errno.into()))?;
-                &self.folder.insert((parent.to_path_buf(), folder)).1
-            }
+            Some(folder) if folder.path() == parent => folder,
+            _ => self
+                .folder
+                .insert(Folder::open(parent).map_err(|source| ReadError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?),
         };
-        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let file = File::from(
-            rustix::fs::openat(folder, name, flags, Mode::empty())
-                .map_err(|errno| io(errno.into()))?,
-        );
-        regular(file, path)
+        folder.open_regular(name, path)
     }
 }
 
