@@ -126,10 +126,7 @@ pub fn report<'a>(
         .par_iter()
         .enumerate()
         .fold(Tally::default, |mut tally, (index, site)| {
-            let class = imports
-                .get(index)
-                .map_or_else(|| scan.graph.class_of(index), |import| import.class);
-            tally.add(index, site.module.top_level(), class);
+            tally.add(index, site.module.top_level(), scan.graph.class_of(index));
             tally
         })
         .reduce(Tally::default, Tally::merge);
