@@ -3,7 +3,7 @@
 use crate::cache::parse::ParseCache;
 use crate::diagnostic::{self, Diagnostic};
 use crate::graph::{self, ModuleGraph, SiteIndex};
-use crate::parse::{self, FileRef, ImportSite};
+use crate::parse::{self, FileRef, ImportSite, Sites};
 use crate::settings::ScanSettings;
 use crate::walk::{self, ExtensionFile, ImportRoot, SourceFile};
 
@@ -15,7 +15,7 @@ pub struct ProjectScan {
     pub extensions: Vec<ExtensionFile>,
     pub roots: Vec<ImportRoot>,
     /// Sorted by file, line, column, module.
-    pub imports: Vec<ImportSite>,
+    pub imports: Sites,
     /// Project paths the code names with string literals, sorted (see `parse::file_refs`).
     pub file_refs: Vec<FileRef>,
     pub graph: ModuleGraph,

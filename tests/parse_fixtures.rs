@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use envscan::names::ModuleName;
-use envscan::parse::{Context, FileImports, parse_files};
+use envscan::parse::{Context, ParsedFiles, parse_files};
 use envscan::settings::{DEFAULT_MAX_FILE_SIZE, DEFAULT_PYTHON_VERSION, ScanSettings};
 use envscan::walk::{SourceFile, SourceKind};
 
@@ -29,7 +29,7 @@ fn source(root: &Path, rel: &str, module: Option<&str>) -> SourceFile {
     }
 }
 
-fn scan(root: &Path, files: &[SourceFile]) -> FileImports {
+fn scan(root: &Path, files: &[SourceFile]) -> ParsedFiles {
     let settings = ScanSettings {
         root: root.to_path_buf(),
         exclude: Vec::new(),
@@ -42,7 +42,7 @@ fn scan(root: &Path, files: &[SourceFile]) -> FileImports {
 }
 
 /// file → modules imported, in output order.
-fn modules_by_file(result: &FileImports) -> BTreeMap<&str, Vec<&str>> {
+fn modules_by_file(result: &ParsedFiles) -> BTreeMap<&str, Vec<&str>> {
     let mut map: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for site in &result.imports {
         map.entry(&*site.file)

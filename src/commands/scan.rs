@@ -109,24 +109,28 @@ pub fn report<'a>(
     with_imports: bool,
 ) -> ScanReport<'a> {
     let imports: Vec<ScannedImport> = if with_imports {
-        scan.imports
-            .par_iter()
-            .enumerate()
-            .map(|(index, site)| ScannedImport {
-                site,
-                class: scan.graph.class_of(index),
-            })
-            .collect()
+        let mut imports = Vec::with_capacity(scan.imports.len());
+        imports.extend(
+            scan.imports
+                .iter()
+                .enumerate()
+                .map(|(index, site)| ScannedImport {
+                    site,
+                    class: scan.graph.class_of(index),
+                }),
+        );
+        imports
     } else {
         Vec::new()
     };
     // Counted in parallel, hashed per site; sorted once at the end.
     let tally = scan
         .imports
-        .par_iter()
-        .enumerate()
-        .fold(Tally::default, |mut tally, (index, site)| {
-            tally.add(index, site.module.top_level(), scan.graph.class_of(index));
+        .par_parts()
+        .fold(Tally::default, |mut tally, (start, sites)| {
+            for (index, site) in (start..).zip(sites) {
+                tally.add(index, site.module.top_level(), scan.graph.class_of(index));
+            }
             tally
         })
         .reduce(Tally::default, Tally::merge);

@@ -40,7 +40,7 @@ use serde::Serialize;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::names::ModuleName;
-use crate::parse::ImportSite;
+use crate::parse::{ImportSite, Sites};
 use crate::resolve::stdlib;
 use crate::settings::PythonVersion;
 use crate::walk::{ExtensionFile, ImportRoot, SourceFile};
@@ -341,7 +341,7 @@ pub fn build(
 ) -> ModuleGraph {
     connect(
         local_nodes(files, extensions, roots),
-        imports,
+        &Sites::from(imports.to_vec()),
         python,
         diagnostics,
     )
@@ -495,7 +495,7 @@ pub fn local_nodes<'a>(
 /// the stdlib or external node it names.
 pub fn connect(
     local: LocalNodes<'_>,
-    imports: &[ImportSite],
+    imports: &Sites,
     python: PythonVersion,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> ModuleGraph {
@@ -518,27 +518,36 @@ pub fn connect(
             TopLevelAnswers::default(),
         )
     };
-    let resolved: Vec<Option<SiteResolution>> = imports
-        .par_iter()
-        .map_init(scratch, |(path, parts, last, answers), site| {
-            let file = match last {
-                Some((known, file)) if Arc::ptr_eq(known, &site.file) => *file,
-                _ => {
-                    let file = source_of_file
-                        .get(&*site.file)
-                        .map(|&source| folders.of_file(&site.file, source));
-                    *last = Some((&site.file, file));
-                    file
-                }
-            }?;
-            let top = answers.of(python, &graph, site.module.top_level());
-            let (target, missing) = resolve_site(&graph, &folders, file, site, top, path, parts);
-            Some((file.source, target, missing.map(Box::new)))
+    // By file (each part of `imports` is one file's sites, or, built from one list, all).
+    let resolved: Vec<Vec<Option<SiteResolution>>> = imports
+        .par_parts()
+        .map_init(scratch, |(path, parts, last, answers), (_, sites)| {
+            let mut resolved = Vec::with_capacity(sites.len());
+            for site in sites {
+                let file = match last {
+                    Some((known, file)) if Arc::ptr_eq(known, &site.file) => *file,
+                    _ => {
+                        let file = source_of_file
+                            .get(&*site.file)
+                            .map(|&source| folders.of_file(&site.file, source));
+                        *last = Some((&site.file, file));
+                        file
+                    }
+                };
+                resolved.push(file.map(|file| {
+                    let top = answers.of(python, &graph, site.module.top_level());
+                    let (target, missing) =
+                        resolve_site(&graph, &folders, file, site, top, path, parts);
+                    (file.source, target, missing.map(Box::new))
+                }));
+            }
+            resolved
         })
         .collect();
     graph.targets = Vec::with_capacity(imports.len());
     graph.graph.reserve_edges(imports.len());
     let mut reported: HashSet<(&str, u32, &ModuleName)> = HashSet::default();
+    let resolved = resolved.into_iter().flatten();
     for (index, (site, resolved)) in imports.iter().zip(resolved).enumerate() {
         let Some((source, target, missing)) = resolved else {
             graph.targets.push(None);

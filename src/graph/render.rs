@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::{ModuleGraph, NodeKind};
 use crate::names::ModuleName;
-use crate::parse::{Context, ImportSite};
+use crate::parse::{Context, ImportSite, Sites};
 
 #[derive(Debug, Default, Clone)]
 pub struct RenderOptions {
@@ -61,11 +61,7 @@ pub struct ViewEdge {
 
 /// Filters the graph. `None` when `focus` names nothing in it.
 /// `sites` are the import sites the graph was built from (its edges are numbered by them).
-pub fn view(
-    graph: &ModuleGraph,
-    sites: &[ImportSite],
-    options: &RenderOptions,
-) -> Option<GraphView> {
+pub fn view(graph: &ModuleGraph, sites: &Sites, options: &RenderOptions) -> Option<GraphView> {
     let g = &graph.graph;
     let shown = |index: NodeIndex| options.stdlib || g[index].kind != NodeKind::Stdlib;
     let mut kept: BTreeSet<NodeIndex> = g.node_indices().filter(|&i| shown(i)).collect();

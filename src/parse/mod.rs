@@ -25,6 +25,7 @@ mod imports;
 pub mod named;
 mod notebook;
 mod run;
+mod sites;
 mod source_map;
 
 pub use context::{Context, ContextSet};
@@ -40,6 +41,7 @@ pub use run::{
     PARSER_PANIC, STACK_SIZE, SYNTAX_ERROR, parse_files, parse_files_cached, parse_source,
     use_large_stack_global_pool,
 };
+pub use sites::Sites;
 
 use std::sync::Arc;
 
@@ -213,6 +215,14 @@ pub struct FileRef {
 pub struct FileImports {
     pub imports: Vec<ImportSite>,
     /// Sorted.
+    pub file_refs: Vec<FileRef>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What a project's files contributed, each list sorted.
+#[derive(Debug, Default)]
+pub struct ParsedFiles {
+    pub imports: Sites,
     pub file_refs: Vec<FileRef>,
     pub diagnostics: Vec<Diagnostic>,
 }

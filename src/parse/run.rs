@@ -17,7 +17,9 @@ use ruff_text_size::TextRange;
 use super::depth::{self, MAX_NESTING};
 use super::imports::{Collector, Origin};
 use super::source_map::{Location, SourceMap};
-use super::{FileImports, FileRef, ImportSite, SiteExtra, decode, file_refs, notebook};
+use super::{
+    FileImports, FileRef, ImportSite, ParsedFiles, SiteExtra, Sites, decode, file_refs, notebook,
+};
 use crate::cache::parse::ParseCache;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::fsread::FolderOpener;
@@ -54,7 +56,7 @@ pub fn use_large_stack_global_pool() {
 
 /// Parses every file (in parallel, on large-stack threads) and returns the imports and
 /// diagnostics of all of them, sorted.
-pub fn parse_files(files: &[SourceFile], settings: &ScanSettings) -> FileImports {
+pub fn parse_files(files: &[SourceFile], settings: &ScanSettings) -> ParsedFiles {
     parse_files_cached(files, settings, None)
 }
 
@@ -64,7 +66,7 @@ pub fn parse_files_cached(
     files: &[SourceFile],
     settings: &ScanSettings,
     cache: Option<&ParseCache>,
-) -> FileImports {
+) -> ParsedFiles {
     let max_size = settings.max_file_size;
     let task = |opener: &mut FolderOpener, file: &SourceFile| {
         guarded(file, || {
@@ -76,10 +78,10 @@ pub fn parse_files_cached(
                         }
                         None => parse_bytes(file, &bytes),
                     };
-                    // Sorted here, in parallel: the files come sorted, so their sites
-                    // concatenated are sorted too, with no sort (and no buffer) of all of them.
+                    // Sorted here, in parallel: the files come sorted, so their sites laid end
+                    // to end are sorted too, with no sort (and no buffer) of all of them.
                     result.imports.sort();
-                    // Held until every file is parsed: no growth slack in the meantime.
+                    // Kept for the rest of the run (see `Sites`): no growth slack.
                     result.imports.shrink_to_fit();
                     result
                 }
@@ -90,7 +92,7 @@ pub fn parse_files_cached(
             }
         })
     };
-    let mut results: Vec<FileImports> = if GLOBAL_POOL_HAS_LARGE_STACKS.load(Ordering::Relaxed) {
+    let results: Vec<FileImports> = if GLOBAL_POOL_HAS_LARGE_STACKS.load(Ordering::Relaxed) {
         files
             .par_iter()
             .map_init(FolderOpener::default, task)
@@ -98,54 +100,30 @@ pub fn parse_files_cached(
     } else {
         run_on_own_pool(files, task)
     };
-    // Sized once: growing a vector of every site doubles it and copies it, over and over.
-    let mut merged = FileImports {
-        imports: concat_in_parallel(results.iter_mut().map(|r| &mut r.imports).collect()),
-        file_refs: Vec::with_capacity(results.iter().map(|r| r.file_refs.len()).sum()),
-        diagnostics: Vec::new(),
-    };
+    let mut file_refs = Vec::with_capacity(results.iter().map(|r| r.file_refs.len()).sum());
+    let mut diagnostics = Vec::new();
+    let mut parts = Vec::with_capacity(results.len());
     for result in results {
-        merged.file_refs.extend(result.file_refs);
-        merged.diagnostics.extend(result.diagnostics);
+        parts.push(result.imports);
+        file_refs.extend(result.file_refs);
+        diagnostics.extend(result.diagnostics);
     }
-    if files.is_sorted_by(|a, b| a.rel <= b.rel) {
-        // Each file's sites are sorted and the files are in order: so is the whole.
-        merged.file_refs.sort();
-        diagnostic::sort(&mut merged.diagnostics);
-        merged
+    let imports = if files.is_sorted_by(|a, b| a.rel < b.rel) {
+        // Each file's sites are sorted and the files are in order: so is the whole, kept as
+        // the files' own lists.
+        Sites::from_parts(parts)
     } else {
-        finish(merged)
+        let mut all: Vec<ImportSite> = parts.into_iter().flatten().collect();
+        all.sort();
+        Sites::from(all)
+    };
+    file_refs.sort();
+    diagnostic::sort(&mut diagnostics);
+    ParsedFiles {
+        imports,
+        file_refs,
+        diagnostics,
     }
-}
-
-/// The items of `parts`, in order, moved into one vector (each part is left empty), on every
-/// thread, each part into its own stretch of the vector: a serial copy of every import site of
-/// a 20,000-file project took 15 ms with one core idle, this takes 8.
-fn concat_in_parallel<T: Send>(mut parts: Vec<&mut Vec<T>>) -> Vec<T> {
-    let total = parts.iter().map(|part| part.len()).sum();
-    let mut out: Vec<T> = Vec::with_capacity(total);
-    let mut rest = &mut out.spare_capacity_mut()[..total];
-    let mut slots = Vec::with_capacity(parts.len());
-    for part in &parts {
-        let (slot, tail) = std::mem::take(&mut rest).split_at_mut(part.len());
-        slots.push(slot);
-        rest = tail;
-    }
-    parts
-        .par_iter_mut()
-        .zip(slots)
-        .with_min_len(64)
-        .for_each(|(part, slot)| {
-            for (place, item) in slot.iter_mut().zip(part.drain(..)) {
-                place.write(item);
-            }
-        });
-    // SAFETY: the slots cut the first `total` places of `out` into consecutive stretches, one
-    // per part and exactly as long as it was, and each place was written once with an item
-    // drained from its part (neither `drain` nor `write` can panic): all `total` are
-    // initialised, and each item is now owned by `out` alone.
-    unsafe { out.set_len(total) };
-    out
 }
 
 /// Runs `task` on every file on a pool of [`STACK_SIZE`] threads built for it.
@@ -452,24 +430,5 @@ mod tests {
         assert_eq!(diagnostic.code, PARSER_PANIC);
         assert_eq!(diagnostic.file.as_deref(), Some("boom.py"));
         assert!(diagnostic.message.contains("parser bug"));
-    }
-
-    #[test]
-    fn concatenating_in_parallel_keeps_every_item_in_order_and_empties_the_parts() {
-        // Owned strings, so that an item written twice, dropped twice or lost would show (Miri
-        // reports none: `MIRIFLAGS=-Zmiri-tree-borrows cargo +nightly miri test --lib
-        // concatenating`); empty parts between full ones; more parts than a chunk.
-        let sizes = [0, 3, 0, 0, 1, 250, 0, 7, 64, 65, 0, 2];
-        let mut parts: Vec<Vec<String>> = Vec::new();
-        let mut want = Vec::new();
-        for (p, &size) in sizes.iter().cycle().take(300).enumerate() {
-            let part: Vec<String> = (0..size).map(|i| format!("{p}:{i}")).collect();
-            want.extend(part.iter().cloned());
-            parts.push(part);
-        }
-        let got = concat_in_parallel(parts.iter_mut().collect());
-        assert_eq!(got, want);
-        assert!(parts.iter().all(Vec::is_empty));
-        assert!(concat_in_parallel::<String>(Vec::new()).is_empty());
     }
 }
