@@ -66,19 +66,24 @@ pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// [`print_json`] of a value whose top-level field `key` holds `items`, passed apart (the
-/// field itself left empty): the items, hundreds of thousands for a large scan, are rendered
-/// in parallel by `write_item`, which writes one exactly as `to_writer_pretty` does at that
-/// depth (as [`write_item_pretty`] does through serde), and spliced in. The bytes are those of
-/// [`print_json`] on the whole value.
-pub fn print_json_with_list<T: Serialize, I: Sync>(
+/// What comes before each item of a list that [`print_json_with_list`] fills: `,` (dropped
+/// before the first), a line break and the indentation of a top-level field's elements.
+pub const LIST_ITEM: &[u8] = b",\n    ";
+
+/// [`print_json`] of a value whose top-level field `key` holds the items of `groups`, passed
+/// apart (the field itself left empty): the items, hundreds of thousands for a large scan, are
+/// rendered in parallel by `write_group`, which writes each item of a group after
+/// [`LIST_ITEM`], exactly as `to_writer_pretty` writes it at that depth (as
+/// [`write_item_pretty`] does through serde), and spliced in. Each group holds at least one
+/// item. The bytes are those of [`print_json`] on the whole value.
+pub fn print_json_with_list<T: Serialize, G: Sync>(
     value: &T,
     key: &str,
-    items: &[I],
-    write_item: impl Fn(&I, &mut Vec<u8>) -> serde_json::Result<()> + Sync,
+    groups: &[G],
+    write_group: impl Fn(&G, &mut Vec<u8>) -> serde_json::Result<()> + Sync,
 ) -> anyhow::Result<()> {
     let mut stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    write_json_with_list(&mut stdout, value, key, items, write_item)?;
+    write_json_with_list(&mut stdout, value, key, groups, write_group)?;
     writeln!(stdout)?;
     stdout.flush()?;
     Ok(())
@@ -102,12 +107,12 @@ pub fn write_item_pretty<I: Serialize>(item: &I, out: &mut Vec<u8>) -> serde_jso
     Ok(())
 }
 
-fn write_json_with_list<T: Serialize, I: Sync>(
+fn write_json_with_list<T: Serialize, G: Sync>(
     out: &mut impl Write,
     value: &T,
     key: &str,
-    items: &[I],
-    write_item: impl Fn(&I, &mut Vec<u8>) -> serde_json::Result<()> + Sync,
+    groups: &[G],
+    write_group: impl Fn(&G, &mut Vec<u8>) -> serde_json::Result<()> + Sync,
 ) -> anyhow::Result<()> {
     use rayon::prelude::*;
     let outer = serde_json::to_vec_pretty(value)?;
@@ -120,15 +125,14 @@ fn write_json_with_list<T: Serialize, I: Sync>(
     else {
         anyhow::bail!("internal error: no empty top-level `{key}` list to fill");
     };
-    if items.is_empty() {
+    if groups.is_empty() {
         out.write_all(&outer)?;
         return Ok(());
     }
-    let render = |chunk: &[I]| {
+    let render = |chunk: &[G]| {
         let mut buf = Vec::new();
-        for item in chunk {
-            buf.extend_from_slice(b",\n    ");
-            write_item(item, &mut buf)?;
+        for group in chunk {
+            write_group(group, &mut buf)?;
         }
         Ok(buf)
     };
@@ -140,9 +144,9 @@ fn write_json_with_list<T: Serialize, I: Sync>(
     std::thread::scope(|scope| {
         let (send, batches) = std::sync::mpsc::sync_channel(2);
         scope.spawn(move || {
-            for batch in items.chunks(4 * 1024) {
+            for batch in groups.chunks(512) {
                 let chunks = batch
-                    .par_chunks(512)
+                    .par_chunks(64)
                     .map(render)
                     .collect::<Result<Vec<Vec<u8>>, serde_json::Error>>();
                 let failed = chunks.is_err();
@@ -156,7 +160,8 @@ fn write_json_with_list<T: Serialize, I: Sync>(
         for chunks in batches {
             for chunk in &chunks? {
                 // Every item starts with `,`: all but the very first keep it.
-                let skip = usize::from(std::mem::take(&mut first));
+                let skip = usize::from(first && !chunk.is_empty());
+                first &= chunk.is_empty();
                 out.write_all(&chunk[skip..])?;
             }
         }
@@ -314,7 +319,20 @@ mod tests {
     /// with keys and strings that look like the marker.
     #[test]
     fn a_spliced_list_writes_the_bytes_serde_json_writes() {
-        for count in [0, 1, 2, 1023, 1024, 1025, 16 * 1024, 16 * 1024 + 1, 40_000] {
+        for count in [
+            0,
+            1,
+            2,
+            63,
+            64,
+            65,
+            511,
+            512,
+            513,
+            1025,
+            32 * 1024 + 1,
+            40_000,
+        ] {
             let items: Vec<Item> = (0..count)
                 .map(|i| Item {
                     name: format!("n{i} \"items\": []\n  \"items\": []"),
@@ -334,12 +352,24 @@ mod tests {
                 ..whole
             };
             let mut got = Vec::new();
-            write_json_with_list(&mut got, &empty, "items", &items, write_item_pretty).unwrap();
+            let write = |item: &Item, out: &mut Vec<u8>| {
+                out.extend_from_slice(LIST_ITEM);
+                write_item_pretty(item, out)
+            };
+            write_json_with_list(&mut got, &empty, "items", &items, write).unwrap();
             assert_eq!(
                 String::from_utf8(got).unwrap(),
-                String::from_utf8(want).unwrap(),
+                String::from_utf8(want.clone()).unwrap(),
                 "{count} items"
             );
+            // The same items in groups of three (the last one shorter).
+            let groups: Vec<&[Item]> = items.chunks(3).collect();
+            let write_group = |group: &&[Item], out: &mut Vec<u8>| {
+                group.iter().try_for_each(|item| write(item, out))
+            };
+            let mut got = Vec::new();
+            write_json_with_list(&mut got, &empty, "items", &groups, write_group).unwrap();
+            assert_eq!(got, want, "{count} items in groups of three");
         }
     }
 }

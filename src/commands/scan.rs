@@ -86,10 +86,19 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     }
     let settings = ScanSettings::resolve(&project, &project_args, &mut diagnostics)?;
     let scan = scan_project(&settings, diagnostics);
-    let mut report = report(&scan, &settings.python_version.to_string(), json);
+    let report = report(&scan, &settings.python_version.to_string());
     if json {
-        let imports = std::mem::take(&mut report.imports);
-        output::print_json_with_list(&report, "imports", &imports, super::scan_json::write_import)?;
+        // Each file's sites, rendered as the report's `imports` items on the pool.
+        let parts: Vec<(usize, &[ImportSite])> = scan.imports.parts().collect();
+        let write_part = |&(start, sites): &(usize, &[ImportSite]), out: &mut Vec<u8>| {
+            for (index, site) in (start..).zip(sites) {
+                out.extend_from_slice(output::LIST_ITEM);
+                let class = scan.graph.class_of(index);
+                super::scan_json::write_import(&ScannedImport { site, class }, out)?;
+            }
+            Ok(())
+        };
+        output::print_json_with_list(&report, "imports", &parts, write_part)?;
     } else {
         print_human(&report, scan.imports.len(), global)?;
         output::print_diagnostics(report.diagnostics, global)?;
@@ -101,28 +110,9 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     Ok(status)
 }
 
-/// The report of `scan`; its `imports` list is left empty unless `with_imports` (the human
-/// output only counts them, and a large project has hundreds of thousands).
-pub fn report<'a>(
-    scan: &'a ProjectScan,
-    python_version: &str,
-    with_imports: bool,
-) -> ScanReport<'a> {
-    let imports: Vec<ScannedImport> = if with_imports {
-        let mut imports = Vec::with_capacity(scan.imports.len());
-        imports.extend(
-            scan.imports
-                .iter()
-                .enumerate()
-                .map(|(index, site)| ScannedImport {
-                    site,
-                    class: scan.graph.class_of(index),
-                }),
-        );
-        imports
-    } else {
-        Vec::new()
-    };
+/// The report of `scan`, its `imports` list left empty: the JSON output fills it from the
+/// sites as it writes (a large project has hundreds of thousands), the human one counts them.
+pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a> {
     // Counted in parallel, hashed per site; sorted once at the end.
     let tally = scan
         .imports
@@ -164,7 +154,7 @@ pub fn report<'a>(
         python_version: python_version.to_string(),
         roots: scan.roots.iter().map(|r| r.rel.clone()).collect(),
         files: scan.files.len(),
-        imports,
+        imports: Vec::new(),
         modules,
         external,
         stdlib,

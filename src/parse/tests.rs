@@ -526,7 +526,10 @@ fn deep_files_next_to_an_ordinary_one_do_not_stop_the_run() {
         ),
     ];
     let result = parse_files(&files, &settings(dir.path(), 10 << 20));
-    assert_eq!(all_sites(&result.imports), ["requests@1:8[]", "yaml:safe_load@2:18[]"]);
+    assert_eq!(
+        all_sites(&result.imports),
+        ["requests@1:8[]", "yaml:safe_load@2:18[]"]
+    );
     let found: Vec<(&str, Option<&str>)> = result
         .diagnostics
         .iter()
