@@ -50,7 +50,7 @@ impl Sites {
     }
 
     /// Every site, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &ImportSite> + Clone {
+    pub fn iter(&self) -> std::iter::Flatten<std::slice::Iter<'_, Vec<ImportSite>>> {
         self.parts.iter().flatten()
     }
 
@@ -102,7 +102,7 @@ impl<'a> IntoIterator for &'a Sites {
     type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<ImportSite>>>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.parts.iter().flatten()
+        self.iter()
     }
 }
 
