@@ -16,7 +16,6 @@ pub struct Sites {
     parts: Vec<Vec<ImportSite>>,
     /// The index, in the whole, of each part's first site: increasing.
     starts: Vec<usize>,
-    len: usize,
 }
 
 impl Sites {
@@ -24,22 +23,23 @@ impl Sites {
     pub fn from_parts(parts: impl IntoIterator<Item = Vec<ImportSite>>) -> Self {
         let mut sites = Sites::default();
         for part in parts {
-            if part.is_empty() {
-                continue;
+            if !part.is_empty() {
+                sites.starts.push(sites.len());
+                sites.parts.push(part);
             }
-            sites.starts.push(sites.len);
-            sites.len += part.len();
-            sites.parts.push(part);
         }
         sites
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        match (self.starts.last(), self.parts.last()) {
+            (Some(start), Some(part)) => start + part.len(),
+            _ => 0,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.parts.is_empty()
     }
 
     /// The site at `index` of the whole sequence.
@@ -74,7 +74,7 @@ impl Sites {
 /// Equal when the sequences are, however they are cut into parts.
 impl PartialEq for Sites {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.iter().eq(other.iter())
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
@@ -92,7 +92,7 @@ impl Index<usize> for Sites {
     fn index(&self, index: usize) -> &ImportSite {
         match self.get(index) {
             Some(site) => site,
-            None => panic!("site {index} of {}", self.len),
+            None => panic!("site {index} of {}", self.len()),
         }
     }
 }
