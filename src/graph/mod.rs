@@ -29,6 +29,7 @@
 //! another kind: `import http` then `from http.cookies import SimpleCookie` are both stdlib.
 
 use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -133,15 +134,16 @@ impl ModuleGraph {
     }
 
     fn add(&mut self, name: String, kind: NodeKind) -> NodeIndex {
-        if let Some(&index) = self.by_name.get(&name) {
-            return index;
+        match self.by_name.entry(name) {
+            Entry::Occupied(known) => *known.get(),
+            Entry::Vacant(slot) => {
+                let index = self.graph.add_node(Node {
+                    name: slot.key().clone(),
+                    kind,
+                });
+                *slot.insert(index)
+            }
         }
-        let index = self.graph.add_node(Node {
-            name: name.clone(),
-            kind,
-        });
-        self.by_name.insert(name, index);
-        index
     }
 
     /// Local modules (namespace packages and compiled modules too), sorted by name.
@@ -366,6 +368,11 @@ pub fn local_nodes<'a>(
     roots: &[ImportRoot],
 ) -> LocalNodes<'a> {
     let mut graph = ModuleGraph::default();
+    // Sized for every file at once: grown from empty, these tables were rehashed a dozen
+    // times over a large project.
+    let count = files.len() + extensions.len();
+    graph.by_name.reserve(count);
+    graph.project_names.reserve(count);
     // Every module a file or extension makes, with its rank; sorted by name then rank, the
     // first of each name is the one CPython's `FileFinder` takes.
     let mut local: Vec<(&ModuleName, Rank, NodeKind)> =
@@ -412,6 +419,7 @@ pub fn local_nodes<'a>(
 
     let mut folders = Folders {
         roots: roots.iter().map(|r| r.rel.clone()).collect(),
+        entries: HashMap::with_capacity_and_hasher(count, Default::default()),
         ..Folders::default()
     };
     let mut source_of_file: HashMap<&str, NodeIndex> =
