@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use owo_colors::{OwoColorize, Style};
-use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -113,17 +112,24 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
 /// The report of `scan`, its `imports` list left empty: the JSON output fills it from the
 /// sites as it writes (a large project has hundreds of thousands), the human one counts them.
 pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a> {
-    // Counted in parallel, hashed per site; sorted once at the end.
-    let tally = scan
-        .imports
-        .par_parts()
-        .fold(Tally::default, |mut tally, (start, sites)| {
-            for (index, site) in (start..).zip(sites) {
-                tally.add(index, site.module.top_level(), scan.graph.class_of(index));
+    // Counted by target node, then summed by top-level name: a stdlib or external node is
+    // named for the module its sites import, so its top level is theirs.
+    let (by_node, outside) = scan.graph.site_counts();
+    let mut tally = Tally::default();
+    for (node, &(count, first)) in scan.graph.node_weights().zip(&by_node) {
+        let top = node.name.split('.').next().unwrap_or_default();
+        match node.kind {
+            NodeKind::External => tally.external(top, count, first),
+            NodeKind::Stdlib if count > 0 => {
+                tally.stdlib.insert(top);
             }
-            tally
-        })
-        .reduce(Tally::default, Tally::merge);
+            _ => {}
+        }
+    }
+    // Sites of files outside the graph count as external (`class_of`).
+    for index in outside {
+        tally.external(scan.imports[index].module.top_level(), 1, index);
+    }
     let external = tally.external.into_iter().map(|(top, (count, first))| {
         let site = &scan.imports[first];
         NameSummary {
@@ -163,7 +169,7 @@ pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a>
 }
 
 /// The top-level names of the external imports (with their count and first site) and of the
-/// standard-library ones, over part of the sites.
+/// standard-library ones.
 #[derive(Default)]
 struct Tally<'a> {
     external: FxHashMap<&'a str, (usize, usize)>,
@@ -171,28 +177,14 @@ struct Tally<'a> {
 }
 
 impl<'a> Tally<'a> {
-    fn add(&mut self, index: usize, top: &'a str, class: ImportClass) {
-        match class {
-            ImportClass::External => {
-                let (count, _) = self.external.entry(top).or_insert((0, index));
-                *count += 1;
-            }
-            ImportClass::Stdlib => {
-                self.stdlib.insert(top);
-            }
-            ImportClass::Local => {}
+    /// `count` more sites of `top`; the first site is the earliest seen.
+    fn external(&mut self, top: &'a str, count: usize, first: usize) {
+        if count == 0 {
+            return;
         }
-    }
-
-    /// Both parts' names; the first site is the earlier of the two.
-    fn merge(mut self, other: Self) -> Self {
-        for (top, (count, first)) in other.external {
-            let known = self.external.entry(top).or_insert((0, first));
-            known.0 += count;
-            known.1 = known.1.min(first);
-        }
-        self.stdlib.extend(other.stdlib);
-        self
+        let known = self.external.entry(top).or_insert((0, first));
+        known.0 += count;
+        known.1 = known.1.min(first);
     }
 }
 

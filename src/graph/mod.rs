@@ -174,6 +174,32 @@ impl ModuleGraph {
             .map(|i| &self.graph[i])
     }
 
+    /// Each node's import sites, by node index: how many point at it and the first of them
+    /// (`(0, 0)` for none); and the sites that are in no file of the graph, in order. One pass
+    /// over the targets, counting by index: no name is hashed per site.
+    pub fn site_counts(&self) -> (Vec<(usize, usize)>, Vec<usize>) {
+        let mut by_node = vec![(0, 0); self.graph.node_count()];
+        let mut outside = Vec::new();
+        for (site, target) in self.targets.iter().enumerate() {
+            match target {
+                Some(node) => {
+                    let (count, first) = &mut by_node[node.index()];
+                    if *count == 0 {
+                        *first = site;
+                    }
+                    *count += 1;
+                }
+                None => outside.push(site),
+            }
+        }
+        (by_node, outside)
+    }
+
+    /// The nodes of the graph, by index.
+    pub fn node_weights(&self) -> impl Iterator<Item = &Node> {
+        self.graph.node_weights()
+    }
+
     /// The class of the node the site at `index` points at (external for a site not in the
     /// graph).
     pub fn class_of(&self, index: usize) -> ImportClass {
