@@ -7,6 +7,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::scan_json::{FileField, write_import};
 use crate::ExitStatus;
 use crate::cli::{GlobalArgs, ScanArgs};
 use crate::diagnostic::Diagnostic;
@@ -90,10 +91,11 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
         // Each file's sites, rendered as the report's `imports` items on the pool.
         let parts: Vec<(usize, &[ImportSite])> = scan.imports.parts().collect();
         let write_part = |&(start, sites): &(usize, &[ImportSite]), out: &mut Vec<u8>| {
+            let mut file = FileField::default();
             for (index, site) in (start..).zip(sites) {
                 out.extend_from_slice(output::LIST_ITEM);
                 let class = scan.graph.class_of(index);
-                super::scan_json::write_import(&ScannedImport { site, class }, out)?;
+                write_import(&ScannedImport { site, class }, &mut file, out)?;
             }
             Ok(())
         };

@@ -8,15 +8,22 @@
 //! control character) and every enum name still goes through `serde_json`, so the bytes are
 //! its bytes. The tests compare the two on every kind of field.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use crate::graph::ImportClass;
 use crate::parse::Context;
 
 use super::scan::ScannedImport;
 
-/// The fields of an item, four spaces deeper than the item's braces at the list's depth.
-const FIELD: &[u8] = b",\n      ";
+/// `,`, a line break and `"key": ` at the depth of an item's fields, four spaces deeper than
+/// its braces at the list's depth (keys are plain ASCII: nothing to escape). One literal per
+/// key: an item is a dozen copies, not forty.
+macro_rules! key {
+    ($key:literal) => {
+        concat!(",\n      \"", $key, "\": ").as_bytes()
+    };
+}
+
 /// The elements of an array field.
 const ELEMENT: &[u8] = b"\n        ";
 
@@ -28,15 +35,21 @@ static CONTEXTS: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Each class's JSON string, in [`class_index`] order.
-static CLASSES: LazyLock<Vec<String>> = LazyLock::new(|| {
+/// The end of an item of each class, in [`class_index`] order: the `class` field (the name
+/// serde gives the variant) and the closing brace.
+static CLASS_ENDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     [
         ImportClass::Local,
         ImportClass::Stdlib,
         ImportClass::External,
     ]
     .iter()
-    .map(|c| serde_json::to_string(c).unwrap_or_default())
+    .map(|c| {
+        let mut end = key!("class").to_vec();
+        end.extend_from_slice(serde_json::to_string(c).unwrap_or_default().as_bytes());
+        end.extend_from_slice(b"\n    }");
+        end
+    })
     .collect()
 });
 
@@ -48,57 +61,75 @@ fn class_index(class: ImportClass) -> usize {
     }
 }
 
-/// Writes `import` from its `{` to its `}`, its lines indented for the report's list.
-pub fn write_import(import: &ScannedImport<'_>, out: &mut Vec<u8>) -> serde_json::Result<()> {
+/// The `"file"` field of the items of one file, rendered once for all of its sites (a file's
+/// sites share one `Arc` of its name): `,`, the line break, the key and the quoted name.
+#[derive(Default)]
+pub struct FileField {
+    file: Option<Arc<str>>,
+    bytes: Vec<u8>,
+}
+
+impl FileField {
+    fn of(&mut self, file: &Arc<str>) -> serde_json::Result<&[u8]> {
+        if !self
+            .file
+            .as_ref()
+            .is_some_and(|known| Arc::ptr_eq(known, file))
+        {
+            self.bytes.clear();
+            self.bytes.extend_from_slice(key!("file"));
+            string(&mut self.bytes, file)?;
+            self.file = Some(Arc::clone(file));
+        }
+        Ok(&self.bytes)
+    }
+}
+
+/// Writes `import` from its `{` to its `}`, its lines indented for the report's list; `file`
+/// keeps the last file's field.
+pub fn write_import(
+    import: &ScannedImport<'_>,
+    file: &mut FileField,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
     let site = import.site;
     out.extend_from_slice(b"{\n      \"module\": ");
     string(out, site.module.as_str())?;
     if let Some(member) = &site.member {
-        field(out, b"member");
+        out.extend_from_slice(key!("member"));
         string(out, member)?;
     }
-    field(out, b"file");
-    string(out, &site.file)?;
-    field(out, b"line");
+    out.extend_from_slice(file.of(&site.file)?);
+    out.extend_from_slice(key!("line"));
     number(out, site.line);
-    field(out, b"column");
+    out.extend_from_slice(key!("column"));
     number(out, site.column);
     if let Some(cell) = site.cell {
-        field(out, b"cell");
+        out.extend_from_slice(key!("cell"));
         number(out, cell);
     }
-    field(out, b"context");
+    out.extend_from_slice(key!("context"));
     let contexts = site.context.iter().map(|c| CONTEXTS[c as usize].as_bytes());
     array(out, contexts.map(Ok))?;
     if let Some(extra) = site.extra.as_deref() {
         if !extra.conditions.is_empty() {
-            field(out, b"conditions");
+            out.extend_from_slice(key!("conditions"));
             array(out, extra.conditions.iter().map(|c| quoted(c)))?;
         }
         let optional = [
-            (&b"relative"[..], &extra.relative),
-            (b"call", &extra.call),
-            (b"entry_point_group", &extra.entry_point_group),
+            (key!("relative"), &extra.relative),
+            (key!("call"), &extra.call),
+            (key!("entry_point_group"), &extra.entry_point_group),
         ];
         for (key, value) in optional {
             if let Some(value) = value {
-                field(out, key);
+                out.extend_from_slice(key);
                 string(out, value)?;
             }
         }
     }
-    field(out, b"class");
-    out.extend_from_slice(CLASSES[class_index(import.class)].as_bytes());
-    out.extend_from_slice(b"\n    }");
+    out.extend_from_slice(&CLASS_ENDS[class_index(import.class)]);
     Ok(())
-}
-
-/// `,`, a new line and `"key": ` at field depth (keys are plain ASCII: nothing to escape).
-fn field(out: &mut Vec<u8>, key: &[u8]) {
-    out.extend_from_slice(FIELD);
-    out.push(b'"');
-    out.extend_from_slice(key);
-    out.extend_from_slice(b"\": ");
 }
 
 fn number(out: &mut Vec<u8>, value: u32) {
@@ -146,8 +177,6 @@ fn array<T: AsRef<[u8]>>(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::names::ModuleName;
     use crate::parse::{ContextSet, ImportSite, SiteExtra};
@@ -214,6 +243,7 @@ mod tests {
         all.context = Context::ALL.into_iter().collect();
         sites.push(all);
         sites.push(site("x", "bare.py"));
+        let mut file = FileField::default();
         for s in &sites {
             for class in [
                 ImportClass::Local,
@@ -222,9 +252,30 @@ mod tests {
             ] {
                 let import = ScannedImport { site: s, class };
                 let mut got = Vec::new();
-                write_import(&import, &mut got).unwrap();
+                write_import(&import, &mut file, &mut got).unwrap();
                 assert_eq!(String::from_utf8(got).unwrap(), through_serde(&import));
             }
         }
     }
+
+    #[test]
+    fn a_files_field_is_rendered_once_and_renewed_for_the_next_file() {
+        let shared: Arc<str> = Arc::from("pkg/a \"b\".py");
+        let mut first = site("os", "");
+        first.file = Arc::clone(&shared);
+        let mut second = site("sys", "");
+        second.file = Arc::clone(&shared);
+        let other = site("json", "pkg/other.py");
+        let mut file = FileField::default();
+        for s in [&first, &second, &other, &first] {
+            let import = ScannedImport {
+                site: s,
+                class: ImportClass::Stdlib,
+            };
+            let mut got = Vec::new();
+            write_import(&import, &mut file, &mut got).unwrap();
+            assert_eq!(String::from_utf8(got).unwrap(), through_serde(&import));
+        }
+    }
+
 }
