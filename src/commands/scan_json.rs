@@ -277,5 +277,4 @@ mod tests {
             assert_eq!(String::from_utf8(got).unwrap(), through_serde(&import));
         }
     }
-
 }

@@ -399,6 +399,7 @@ pub fn local_nodes<'a>(
     let count = files.len() + extensions.len();
     graph.by_name.reserve(count);
     graph.project_names.reserve(count);
+    graph.graph.reserve_nodes(count);
     // Every module a file or extension makes, with its rank; sorted by name then rank, the
     // first of each name is the one CPython's `FileFinder` takes.
     let mut local: Vec<(&ModuleName, Rank, NodeKind)> =
