@@ -75,18 +75,28 @@ pub const LIST_ITEM: &[u8] = b",\n    ";
 /// rendered in parallel by `write_group`, which writes each item of a group after
 /// [`LIST_ITEM`], exactly as `to_writer_pretty` writes it at that depth (as
 /// [`write_item_pretty`] does through serde), and spliced in. Each group holds at least one
-/// item. The bytes are those of [`print_json`] on the whole value.
+/// item. Each of `later` is another such field, after `key` and in the value's order, whose
+/// items its own writer renders on this thread. The bytes are those of [`print_json`] on the
+/// whole value.
 pub fn print_json_with_list<T: Serialize, G: Sync>(
     value: &T,
     key: &str,
     groups: &[G],
     write_group: impl Fn(&G, &mut Vec<u8>) -> serde_json::Result<()> + Sync,
+    later: &[LaterList<'_>],
 ) -> anyhow::Result<()> {
     let mut stdout = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    write_json_with_list(&mut stdout, value, key, groups, write_group)?;
+    write_json_with_list(&mut stdout, value, key, groups, write_group, later)?;
     writeln!(stdout)?;
     stdout.flush()?;
     Ok(())
+}
+
+/// A top-level list field that [`print_json_with_list`] fills after its main one: `write`
+/// writes every item, each after [`LIST_ITEM`].
+pub struct LaterList<'a> {
+    pub key: &'a str,
+    pub write: &'a dyn Fn(&mut Vec<u8>) -> serde_json::Result<()>,
 }
 
 /// One list item as [`print_json`] writes it at the depth of a top-level field's elements:
@@ -113,19 +123,12 @@ fn write_json_with_list<T: Serialize, G: Sync>(
     key: &str,
     groups: &[G],
     write_group: impl Fn(&G, &mut Vec<u8>) -> serde_json::Result<()> + Sync,
+    later: &[LaterList<'_>],
 ) -> anyhow::Result<()> {
     use rayon::prelude::*;
     let outer = serde_json::to_vec_pretty(value)?;
-    // The empty list of a top-level key: in pretty JSON a newline inside a string is escaped,
-    // so this sequence occurs nowhere else.
-    let marker = format!("\n  {}: []", serde_json::to_string(key)?);
-    let Some(at) = memchr::memmem::find(&outer, marker.as_bytes()) else {
-        anyhow::bail!("internal error: no empty top-level `{key}` list to fill");
-    };
-    if groups.is_empty() {
-        out.write_all(&outer)?;
-        return Ok(());
-    }
+    let open = empty_list_end(&outer, key)?;
+    out.write_all(&outer[..open])?;
     let render = |chunk: &[G]| {
         // Room for a chunk of a typical scan's files (about 140 KB) at once: grown from empty,
         // each chunk was copied into fresh memory six or seven times. Unwritten room costs no
@@ -136,8 +139,6 @@ fn write_json_with_list<T: Serialize, G: Sync>(
         }
         Ok(buf)
     };
-    let open = at + marker.len() - 1; // the `]` of `[]`
-    out.write_all(&outer[..open])?;
     // In batches, rendered on the pool while this thread writes the one before: writing 40 MB
     // is a copy into the kernel that kept one core busy and the pool idle. Two batches at most
     // wait, so only a few of them are held at a time.
@@ -165,11 +166,36 @@ fn write_json_with_list<T: Serialize, G: Sync>(
                 out.write_all(&chunk[skip..])?;
             }
         }
+        if !first {
+            out.write_all(b"\n  ")?;
+        }
         anyhow::Ok(())
     })?;
-    out.write_all(b"\n  ")?;
-    out.write_all(&outer[open..])?;
+    let mut rest = &outer[open..];
+    for list in later {
+        let open = empty_list_end(rest, list.key)?;
+        out.write_all(&rest[..open])?;
+        let mut items = Vec::new();
+        (list.write)(&mut items)?;
+        // Without its first `,`; nothing at all for an empty list.
+        if let Some(items) = items.get(1..) {
+            out.write_all(items)?;
+            out.write_all(b"\n  ")?;
+        }
+        rest = &rest[open..];
+    }
+    out.write_all(rest)?;
     Ok(())
+}
+
+/// Where the `]` of the empty top-level list `key` is in pretty JSON `text`: in pretty JSON a
+/// newline inside a string is escaped, so the sequence searched for occurs nowhere else.
+fn empty_list_end(text: &[u8], key: &str) -> anyhow::Result<usize> {
+    let marker = format!("\n  {}: []", serde_json::to_string(key)?);
+    match memchr::memmem::find(text, marker.as_bytes()) {
+        Some(at) => Ok(at + marker.len() - 1),
+        None => anyhow::bail!("internal error: no empty top-level `{key}` list to fill"),
+    }
 }
 
 /// Whether a report command prints JSON (`--format json`) or text; `dot` and `mermaid` are
@@ -313,6 +339,8 @@ mod tests {
         before: Vec<&'a str>,
         items: &'a [Item],
         after: &'a str,
+        more: &'a [Item],
+        end: u32,
     }
 
     /// Spliced output equals serde_json's own for empty, short and chunk-spanning lists,
@@ -340,15 +368,20 @@ mod tests {
                     nested: (0..i % 2).map(|k| (format!("k{k}"), vec![1, 2])).collect(),
                 })
                 .collect();
-            let before = ["\n  \"items\": []", "x"];
+            let before = ["\n  \"items\": []", "\n  \"more\": []"];
+            // A later list of another length: empty when the main one is not.
+            let more = &items[..items.len().min(5) * usize::from(count % 2 == 0)];
             let whole = Report {
                 before: before.to_vec(),
                 items: &items,
                 after: "end",
+                more,
+                end: 1,
             };
             let want = serde_json::to_vec_pretty(&whole).unwrap();
             let empty = Report {
                 items: &[],
+                more: &[],
                 ..whole
             };
             let mut got = Vec::new();
@@ -356,7 +389,12 @@ mod tests {
                 out.extend_from_slice(LIST_ITEM);
                 write_item_pretty(item, out)
             };
-            write_json_with_list(&mut got, &empty, "items", &items, write).unwrap();
+            let write_more = |out: &mut Vec<u8>| more.iter().try_for_each(|item| write(item, out));
+            let later = [LaterList {
+                key: "more",
+                write: &write_more,
+            }];
+            write_json_with_list(&mut got, &empty, "items", &items, write, &later).unwrap();
             assert_eq!(
                 String::from_utf8(got).unwrap(),
                 String::from_utf8(want.clone()).unwrap(),
@@ -368,7 +406,7 @@ mod tests {
                 group.iter().try_for_each(|item| write(item, out))
             };
             let mut got = Vec::new();
-            write_json_with_list(&mut got, &empty, "items", &groups, write_group).unwrap();
+            write_json_with_list(&mut got, &empty, "items", &groups, write_group, &later).unwrap();
             assert_eq!(got, want, "{count} items in groups of three");
         }
     }

@@ -7,7 +7,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::scan_json::{FileField, write_import};
+use super::scan_json::{FileField, write_import, write_module};
 use crate::ExitStatus;
 use crate::cli::{GlobalArgs, ScanArgs};
 use crate::diagnostic::Diagnostic;
@@ -86,7 +86,7 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
     }
     let settings = ScanSettings::resolve(&project, &project_args, &mut diagnostics)?;
     let scan = scan_project(&settings, diagnostics);
-    let report = report(&scan, &settings.python_version.to_string());
+    let mut report = report(&scan, &settings.python_version.to_string());
     if json {
         // Each file's sites, rendered as the report's `imports` items on the pool.
         let parts: Vec<(usize, &[ImportSite])> = scan.imports.parts().collect();
@@ -99,7 +99,19 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitStatus> {
             }
             Ok(())
         };
-        output::print_json_with_list(&report, "imports", &parts, write_part)?;
+        // The modules too (a line each of a large project's 20,000 files), spliced after.
+        let modules = std::mem::take(&mut report.modules);
+        let write_modules = |out: &mut Vec<u8>| {
+            modules.iter().try_for_each(|module| {
+                out.extend_from_slice(output::LIST_ITEM);
+                write_module(module, out)
+            })
+        };
+        let later = [output::LaterList {
+            key: "modules",
+            write: &write_modules,
+        }];
+        output::print_json_with_list(&report, "imports", &parts, write_part, &later)?;
     } else {
         print_human(&report, scan.imports.len(), global)?;
         output::print_diagnostics(report.diagnostics, global)?;

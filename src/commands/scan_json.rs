@@ -11,9 +11,10 @@
 use std::sync::{Arc, LazyLock};
 
 use crate::graph::ImportClass;
+use crate::names::ModuleName;
 use crate::parse::Context;
 
-use super::scan::ScannedImport;
+use super::scan::{LocalModule, ScannedImport};
 
 /// `,`, a line break and `"key": ` at the depth of an item's fields, four spaces deeper than
 /// its braces at the list's depth (keys are plain ASCII: nothing to escape). One literal per
@@ -94,7 +95,7 @@ pub fn write_import(
 ) -> serde_json::Result<()> {
     let site = import.site;
     out.extend_from_slice(b"{\n      \"module\": ");
-    string(out, site.module.as_str())?;
+    module_name(out, &site.module);
     if let Some(member) = &site.member {
         out.extend_from_slice(key!("member"));
         string(out, member)?;
@@ -132,13 +133,47 @@ pub fn write_import(
     Ok(())
 }
 
+/// Writes a local module of the report's `modules` list from its `{` to its `}`, as serde
+/// writes [`LocalModule`] there.
+pub fn write_module(module: &LocalModule, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    out.extend_from_slice(b"{\n      \"name\": ");
+    string(out, &module.name)?;
+    if let Some(file) = &module.file {
+        out.extend_from_slice(key!("file"));
+        string(out, file)?;
+    }
+    out.extend_from_slice(key!("namespace"));
+    out.extend_from_slice(if module.namespace { b"true" } else { b"false" });
+    if module.compiled {
+        out.extend_from_slice(key!("compiled"));
+        out.extend_from_slice(b"true");
+    }
+    out.extend_from_slice(b"\n    }");
+    Ok(())
+}
+
 fn number(out: &mut Vec<u8>, value: u32) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
 /// A string with nothing JSON escapes: no quote, no backslash, no control character.
 fn is_plain(text: &str) -> bool {
-    text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+    // In blocks without an early exit, which the compiler turns into vector compares: byte by
+    // byte, this check cost more than copying the text.
+    text.as_bytes().chunks(16).all(|block| {
+        !block.iter().fold(false, |any, &b| {
+            any | (b < 0x20) | (b == b'"') | (b == b'\\')
+        })
+    })
+}
+
+/// A module name as a JSON string: its components are identifiers (`ModuleName` is only ever
+/// built from checked ones), whose letters, digits and `_` JSON never escapes.
+fn module_name(out: &mut Vec<u8>, name: &ModuleName) {
+    debug_assert!(is_plain(name.as_str()));
+    out.push(b'"');
+    out.extend_from_slice(name.as_str().as_bytes());
+    out.push(b'"');
 }
 
 fn string(out: &mut Vec<u8>, text: &str) -> serde_json::Result<()> {
@@ -178,7 +213,6 @@ fn array<T: AsRef<[u8]>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::ModuleName;
     use crate::parse::{ContextSet, ImportSite, SiteExtra};
 
     fn through_serde(import: &ScannedImport<'_>) -> String {
@@ -239,6 +273,7 @@ mod tests {
             .boxed();
             sites.push(s);
         }
+        sites.push(site("caf\u{e9}.\u{65e5}\u{672c}_2", "u.py"));
         let mut all = site("os", "a.py");
         all.context = Context::ALL.into_iter().collect();
         sites.push(all);
@@ -275,6 +310,28 @@ mod tests {
             let mut got = Vec::new();
             write_import(&import, &mut file, &mut got).unwrap();
             assert_eq!(String::from_utf8(got).unwrap(), through_serde(&import));
+        }
+    }
+
+    #[test]
+    fn a_local_module_is_written_as_serde_writes_it() {
+        for (name, file) in [("pkg.mod", Some("pkg/mod.py")), ("caf\u{e9}", None)] {
+            for (namespace, compiled) in [(false, false), (true, false), (false, true)] {
+                let module = LocalModule {
+                    name: name.to_string(),
+                    file: file.map(|f| format!("{f} \"odd\"\t")),
+                    namespace,
+                    compiled,
+                };
+                let mut got = Vec::new();
+                write_module(&module, &mut got).unwrap();
+                let mut want = Vec::new();
+                crate::output::write_item_pretty(&module, &mut want).unwrap();
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(want).unwrap()
+                );
+            }
         }
     }
 }
