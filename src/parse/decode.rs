@@ -21,6 +21,7 @@
 //!   textual file is `nul-byte` (CPython refuses such a file); the NULs are replaced by spaces
 //!   so that the rest of the file still yields its imports.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 
@@ -120,13 +121,14 @@ fn too_large(rel: &str, len: u64, limit: u64) -> Diagnostic {
 
 /// Decoded text and the problems met on the way. `None` text: skip the file.
 #[derive(Debug)]
-pub struct Decoded {
-    pub text: Option<String>,
+pub struct Decoded<'a> {
+    /// The bytes themselves when they are UTF-8 already (nearly always): no copy of the file.
+    pub text: Option<Cow<'a, str>>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 /// Turns the bytes of a `.py` file into UTF-8 text following PEP 263.
-pub fn decode_python(bytes: &[u8], rel: &str) -> Decoded {
+pub fn decode_python<'a>(bytes: &'a [u8], rel: &str) -> Decoded<'a> {
     let mut diagnostics = Vec::new();
     if let Some(diagnostic) = sniff_binary(bytes, rel) {
         return Decoded {
@@ -246,13 +248,13 @@ fn encoding_for(label: &str) -> Option<&'static encoding_rs::Encoding> {
     (encoding.is_ascii_compatible() && encoding != encoding_rs::REPLACEMENT).then_some(encoding)
 }
 
-fn decode_with_label(
-    bytes: &[u8],
+fn decode_with_label<'a>(
+    bytes: &'a [u8],
     label: &str,
     cookie_line: u32,
     rel: &str,
     diagnostics: &mut Vec<Diagnostic>,
-) -> String {
+) -> Cow<'a, str> {
     let Some(encoding) = encoding_for(label) else {
         diagnostics.push(
             Diagnostic::error(
@@ -281,12 +283,12 @@ fn decode_with_label(
             .with_file(rel),
         );
     }
-    text.into_owned()
+    text
 }
 
-fn decode_utf8(bytes: &[u8], rel: &str, diagnostics: &mut Vec<Diagnostic>) -> String {
+fn decode_utf8<'a>(bytes: &'a [u8], rel: &str, diagnostics: &mut Vec<Diagnostic>) -> Cow<'a, str> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_string(),
+        Ok(text) => Cow::Borrowed(text),
         Err(err) => {
             let good = &bytes[..err.valid_up_to()];
             let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -308,13 +310,17 @@ fn decode_utf8(bytes: &[u8], rel: &str, diagnostics: &mut Vec<Diagnostic>) -> St
                      the file as UTF-8; imports were recovered from a lossy decoding",
                 ),
             );
-            String::from_utf8_lossy(bytes).into_owned()
+            Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
         }
     }
 }
 
-fn replace_nul(text: String, rel: &str, diagnostics: &mut Vec<Diagnostic>) -> String {
-    let Some(offset) = text.find('\0') else {
+fn replace_nul<'a>(
+    text: Cow<'a, str>,
+    rel: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Cow<'a, str> {
+    let Some(offset) = memchr::memchr(0, text.as_bytes()) else {
         return text;
     };
     let line = text[..offset].matches('\n').count() + 1;
@@ -327,7 +333,7 @@ fn replace_nul(text: String, rel: &str, diagnostics: &mut Vec<Diagnostic>) -> St
         .with_line(saturate(line))
         .with_hint("imports were recovered with NUL bytes read as spaces"),
     );
-    text.replace('\0', " ")
+    Cow::Owned(text.replace('\0', " "))
 }
 
 pub(super) fn saturate(n: usize) -> u32 {
@@ -343,7 +349,7 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
-    fn decode(bytes: &[u8]) -> Decoded {
+    fn decode(bytes: &[u8]) -> Decoded<'_> {
         decode_python(bytes, "x.py")
     }
 

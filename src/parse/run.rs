@@ -245,7 +245,7 @@ fn parse_bytes(file: &SourceFile, bytes: &[u8]) -> FileImports {
                 Cow::Owned(blanked) => Some(blanked),
                 Cow::Borrowed(_) => None,
             };
-            (guarded.unwrap_or(text), None)
+            (guarded.map_or(text, Cow::Owned), None)
         }
         SourceKind::Notebook => {
             let cells = match notebook::code_cells(bytes, &file.rel) {
@@ -270,7 +270,7 @@ fn parse_bytes(file: &SourceFile, bytes: &[u8]) -> FileImports {
                 text.push_str(&source);
                 ranges.push((start, text.len(), cell.index));
             }
-            (text, Some(ranges))
+            (Cow::Owned(text), Some(ranges))
         }
     };
     if u32::try_from(text.len()).is_err() {
