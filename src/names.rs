@@ -161,6 +161,13 @@ fn is_dotted_identifier(name: &str) -> bool {
 
 /// A Python identifier (PEP 3131, approximated by Unicode XID as CPython does after NFKC).
 pub fn is_identifier(s: &str) -> bool {
+    if let Some((&first, rest)) = s.as_bytes().split_first()
+        && s.is_ascii()
+    {
+        // Nearly every name: bytes, not characters and their Unicode classes.
+        return (first == b'_' || first.is_ascii_alphabetic())
+            && rest.iter().all(|&b| b == b'_' || b.is_ascii_alphanumeric());
+    }
     let mut chars = s.chars();
     match chars.next() {
         Some(c) if c == '_' || unicode_ident_start(c) => {}
