@@ -1,5 +1,6 @@
-//! The import items of `envscan scan --format json`, written as `serde_json`'s pretty writer
-//! writes them inside the report's `imports` list, without going through serde.
+//! The import items of `envscan scan --format json` and its local modules, written as
+//! `serde_json`'s pretty writer writes them inside the report's `imports` and `modules` lists,
+//! without going through serde.
 //!
 //! A 20,000-file project has about 190,000 of them (40 MB): through serde, each item took two
 //! levels of `#[serde(flatten)]` (a map with every key escaped at run time) and was written
@@ -137,6 +138,7 @@ pub fn write_import(
 /// writes [`LocalModule`] there.
 pub fn write_module(module: &LocalModule, out: &mut Vec<u8>) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\n      \"name\": ");
+    // Checked: a compiled module outside any package is named by its path.
     string(out, &module.name)?;
     if let Some(file) = &module.file {
         out.extend_from_slice(key!("file"));
