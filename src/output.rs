@@ -74,10 +74,9 @@ pub const LIST_ITEM: &[u8] = b",\n    ";
 /// apart (the field itself left empty): the items, hundreds of thousands for a large scan, are
 /// rendered in parallel by `write_group`, which writes each item of a group after
 /// [`LIST_ITEM`], exactly as `to_writer_pretty` writes it at that depth (as
-/// [`write_item_pretty`] does through serde), and spliced in. Each group holds at least one
-/// item. Each of `later` is another such field, after `key` and in the value's order, whose
-/// items its own writer renders on this thread. The bytes are those of [`print_json`] on the
-/// whole value.
+/// [`write_item_pretty`] does through serde), and spliced in. Each of `later` is another such
+/// field, after `key` and in the value's order, whose items its own writer renders on this
+/// thread. The bytes are those of [`print_json`] on the whole value.
 pub fn print_json_with_list<T: Serialize, G: Sync>(
     value: &T,
     key: &str,

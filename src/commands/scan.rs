@@ -130,11 +130,12 @@ pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a>
     // named for the module its sites import, so its top level is theirs.
     let (by_node, outside) = scan.graph.site_counts();
     let mut tally = Tally::default();
-    for (node, &(count, first)) in scan.graph.node_weights().zip(&by_node) {
+    let nodes = scan.graph.graph.node_weights().zip(&by_node);
+    for (node, &(count, first)) in nodes.filter(|(_, (count, _))| *count > 0) {
         let top = node.name.split('.').next().unwrap_or_default();
         match node.kind {
             NodeKind::External => tally.external(top, count, first),
-            NodeKind::Stdlib if count > 0 => {
+            NodeKind::Stdlib => {
                 tally.stdlib.insert(top);
             }
             _ => {}
@@ -193,9 +194,6 @@ struct Tally<'a> {
 impl<'a> Tally<'a> {
     /// `count` more sites of `top`; the first site is the earliest seen.
     fn external(&mut self, top: &'a str, count: usize, first: usize) {
-        if count == 0 {
-            return;
-        }
         let known = self.external.entry(top).or_insert((0, first));
         known.0 += count;
         known.1 = known.1.min(first);

@@ -160,13 +160,7 @@ fn number(out: &mut Vec<u8>, value: u32) {
 
 /// A string with nothing JSON escapes: no quote, no backslash, no control character.
 fn is_plain(text: &str) -> bool {
-    // In blocks without an early exit, which the compiler turns into vector compares: byte by
-    // byte, this check cost more than copying the text.
-    text.as_bytes().chunks(16).all(|block| {
-        !block.iter().fold(false, |any, &b| {
-            any | (b < 0x20) | (b == b'"') | (b == b'\\')
-        })
-    })
+    text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
 /// A module name as a JSON string: its components are identifiers (`ModuleName` is only ever

@@ -195,11 +195,6 @@ impl ModuleGraph {
         (by_node, outside)
     }
 
-    /// The nodes of the graph, by index.
-    pub fn node_weights(&self) -> impl Iterator<Item = &Node> {
-        self.graph.node_weights()
-    }
-
     /// The class of the node the site at `index` points at (external for a site not in the
     /// graph).
     pub fn class_of(&self, index: usize) -> ImportClass {
@@ -775,6 +770,25 @@ mod tests {
             .map(|n| n.name.as_str())
             .collect();
         assert_eq!(names, ["app", "bin/fast-ops.so", "ns", "ns.sub", "zz"]);
+    }
+
+    #[test]
+    fn site_counts_give_each_nodes_count_and_first_site_and_the_sites_outside_the_graph() {
+        let files = [file("app.py", Some("app")), file("lib.py", Some("lib"))];
+        let imports = [
+            site("app.py", 1, "os", None),
+            site("app.py", 2, "lib", None),
+            site("gone.py", 1, "yaml", None),
+            site("lib.py", 1, "os", None),
+        ];
+        let graph = build(&files, &[], &root(), &imports, PY311, &mut Vec::new());
+        let (by_node, outside) = graph.site_counts();
+        let count_of = |name: &str| by_node[graph.node(name).unwrap().index()];
+        assert_eq!(count_of("os"), (2, 0));
+        assert_eq!(count_of("lib"), (1, 1));
+        assert_eq!(count_of("app"), (0, 0));
+        assert_eq!(outside, [2]);
+        assert_eq!(graph.class_of(2), ImportClass::External);
     }
 
     // Regression: after `import http`, `from http.cookies import SimpleCookie` was taken for a
