@@ -243,6 +243,25 @@ fn installed(python: &Path) -> std::collections::BTreeMap<String, String> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Those of `modules` whose source file, in `python`'s environment, has no bytecode beside it.
+fn uncompiled_modules(python: &Path, modules: &[&str]) -> Vec<String> {
+    let script = "import importlib, importlib.util, os, sys\n\
+                  for name in sys.argv[1:]:\n    \
+                      source = importlib.import_module(name).__file__\n    \
+                      if not os.path.isfile(importlib.util.cache_from_source(source)):\n        \
+                          print(name)";
+    let out = support::run(
+        Command::new(python)
+            .arg("-B")
+            .args(["-c", script])
+            .args(modules),
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 fn locked_packages(lock: &toml::Table) -> Vec<(String, String)> {
     lock["packages"]
         .as_array()
@@ -470,6 +489,12 @@ fn the_reference_runner_materialises_the_plan_and_a_changed_dependency_makes_che
             .get("localutils")
             .map(String::as_str),
         Some("0.3.0")
+    );
+    // Installed as an image build installs it, compiled: the program's imports load bytecode,
+    // they are not compiled again at each start.
+    assert_eq!(
+        uncompiled_modules(&work.join("venv/bin/python"), &["idna", "localutils"]),
+        Vec::<String>::new()
     );
 
     // Change a dependency: every check now fails with a diff and writes nothing.

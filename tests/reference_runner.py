@@ -9,12 +9,16 @@ docker, the way a container runner would in an image:
   `dependencies` ask for nothing but python and pip, so any other conda package is an error, and
   so is a python pin other than the plan's version. The step's conda file is not read: its
   `pip:` list is for conda users, and the lock installs those packages.
-- install_lock: `uv pip install -r LOCK` into that venv (uv never downloads a Python here).
+- install_lock: `uv pip install --compile-bytecode -r LOCK` into that venv (uv never downloads
+  a Python here), compiled as an image build compiles it (the Dockerfile `envscan plan
+  --dockerfile` writes does the same): without bytecode every start of the program compiles its
+  packages again, which doubles httpie's start-up time and so fails its timing tests.
   The lock names the wheels of local distributions by a path relative to itself; wherever
   `envscan pack --out` put them, the lock is installed from a copy in WORK/lock with each wheel
   (from the manifest's `wheels`, sha256 and size checked) at the path the lock gives.
 - build_local: the source tree's archive unpacked as for unpack, then
-  `uv pip install --no-deps DESTINATION` (the plan's `pip install --no-deps`) builds it here.
+  `uv pip install --compile-bytecode --no-deps DESTINATION` (the plan's `pip install
+  --no-deps`, which compiles by default) builds it here.
 - unpack: each archive, verified against the manifest's sha256 and size, extracted under
   WORK/root at its destination (an absolute destination such as /app becomes WORK/root/app),
   then each file the manifest lists for it (`files`: path, size, sha256) checked there.
@@ -152,8 +156,8 @@ def run(args: argparse.Namespace) -> int:
                 raise RunnerError("install_lock comes before create_env")
             lock = stage_lock(plan_dir / step["file"], manifest, args.manifest.parent, work / "lock")
             call(
-                [str(args.uv), "pip", "install", "--quiet", "--python", str(venv_python),
-                 "-r", str(lock)],
+                [str(args.uv), "pip", "install", "--quiet", "--compile-bytecode", "--python",
+                 str(venv_python), "-r", str(lock)],
                 uv_env,
             )
         elif kind in ("unpack", "build_local"):
@@ -164,8 +168,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"unpacked {step['source']} at {step['destination']}")
             if kind == "build_local":
                 call(
-                    [str(args.uv), "pip", "install", "--quiet", "--no-deps", "--python",
-                     str(venv_python), str(target)],
+                    [str(args.uv), "pip", "install", "--quiet", "--compile-bytecode", "--no-deps",
+                     "--python", str(venv_python), str(target)],
                     uv_env,
                 )
                 print(f"built {step['source']} from its source tree")

@@ -64,7 +64,7 @@ pub fn render(plan: &BuildPlan, archives: &BTreeMap<String, String>, wheels: &[S
                 }
                 let command = match installer {
                     Installer::Uv => format!(
-                        "python -m pip install --no-cache-dir uv=={UV_VERSION} && python -m uv pip install --python /opt/conda/envs/{env_name}/bin/python -r /tmp/envscan/{file}"
+                        "python -m pip install --no-cache-dir uv=={UV_VERSION} && python -m uv pip install --compile-bytecode --python /opt/conda/envs/{env_name}/bin/python -r /tmp/envscan/{file}"
                     ),
                     Installer::Pip => {
                         format!("python -m pip install --no-cache-dir -r /tmp/envscan/{file}")
@@ -179,7 +179,7 @@ mod tests {
         ), "{text}");
         assert!(!text.contains("envscan.conda.yaml"), "{text}");
         assert_eq!(text.matches("pip install").count(), 2, "{text}"); // uv itself, then the lock
-        assert!(text.contains("uv pip install --python /opt/conda/envs/proj/bin/python -r /tmp/envscan/pylock.envscan.toml"));
+        assert!(text.contains("uv pip install --compile-bytecode --python /opt/conda/envs/proj/bin/python -r /tmp/envscan/pylock.envscan.toml"));
     }
 
     #[test]

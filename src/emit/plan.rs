@@ -59,8 +59,10 @@ pub enum Step {
         channels: Vec<String>,
         dependencies: Vec<String>,
     },
-    /// Install the PEP 751 lock into that environment. `indexes`: every index a locked
-    /// package comes from (credential-free; the lock's file URLs point into them).
+    /// Install the PEP 751 lock into that environment, compiled to bytecode (pip's default;
+    /// `uv pip install --compile-bytecode`), or every start of the program compiles its
+    /// packages again. `indexes`: every index a locked package comes from (credential-free;
+    /// the lock's file URLs point into them).
     InstallLock {
         file: String,
         installer: Installer,
