@@ -249,18 +249,19 @@ fn evaluate_call(
         }
         Some(parts)
     };
-    let dotted = dotted_name(&call.func);
-    match dotted.as_deref() {
+    let dotted = Dotted::of(&call.func);
+    match dotted.as_ref().map(Dotted::parts) {
         // Constructors and conversions that keep the path.
         Some(
-            "Path" | "PurePath" | "PosixPath" | "pathlib.Path" | "pathlib.PurePath"
-            | "os.path.abspath" | "os.path.realpath" | "os.path.normpath" | "abspath" | "realpath"
-            | "str" | "os.fspath",
+            ["Path" | "PurePath" | "PosixPath" | "abspath" | "realpath" | "str"]
+            | ["pathlib", "Path" | "PurePath"]
+            | ["os", "fspath"]
+            | ["os", "path", "abspath" | "realpath" | "normpath"],
         ) if args.len() == 1 && call.arguments.keywords.is_empty() => evaluate(&args[0], names),
-        Some("os.path.dirname" | "dirname") if args.len() == 1 => {
+        Some(["dirname"] | ["os", "path", "dirname"]) if args.len() == 1 => {
             evaluate(&args[0], names)?.parent()
         }
-        Some("os.path.join" | "join") if !args.is_empty() => {
+        Some(["join"] | ["os", "path", "join"]) if !args.is_empty() => {
             let base = evaluate(&args[0], names)?;
             base.join(literal_args(&args[1..])?)
         }
@@ -280,17 +281,33 @@ fn evaluate_call(
     }
 }
 
-/// `a.b.c` for a chain of names, else `None`.
-fn dotted_name(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Name(name) => Some(name.id.to_string()),
-        Expr::Attribute(attribute) => {
-            let mut base = dotted_name(&attribute.value)?;
-            base.push('.');
-            base.push_str(attribute.attr.as_str());
-            Some(base)
+/// A chain of at most three names (`Path`, `os.fspath`, `os.path.join`), the longest a path
+/// function is called by, read without building the dotted string: every call of every file
+/// is looked at here.
+struct Dotted<'e> {
+    parts: [&'e str; 3],
+    len: usize,
+}
+
+impl<'e> Dotted<'e> {
+    fn of(expr: &'e Expr) -> Option<Self> {
+        match expr {
+            Expr::Name(name) => Some(Dotted {
+                parts: [name.id.as_str(), "", ""],
+                len: 1,
+            }),
+            Expr::Attribute(attribute) => {
+                let mut base = Dotted::of(&attribute.value)?;
+                *base.parts.get_mut(base.len)? = attribute.attr.as_str();
+                base.len += 1;
+                Some(base)
+            }
+            _ => None,
         }
-        _ => None,
+    }
+
+    fn parts(&self) -> &[&'e str] {
+        &self.parts[..self.len]
     }
 }
 
