@@ -558,10 +558,10 @@ fn dockerfile_follows_the_plan_and_passes_hadolint() {
     let install = position(
         &|l| {
             l.starts_with("RUN ")
-                && l.contains("uv pip install")
+                && l.contains("uv pip install --compile-bytecode ")
                 && l.contains("pylock.envscan.toml")
         },
-        "uv install of the lock",
+        "uv install of the lock, compiled to bytecode",
     );
     let mut adds = Vec::new();
     for entry in manifest["archives"].as_array().unwrap() {
