@@ -22,7 +22,6 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::statement_visitor::{self, StatementVisitor};
-use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, Number, Operator, Stmt};
 use ruff_text_size::{Ranged, TextSize};
 
@@ -90,16 +89,105 @@ impl Value {
     }
 }
 
-/// Collects the file references of one module's body.
-pub fn collect(body: &[Stmt]) -> Vec<RawFileRef> {
-    let mut names = Names::default();
-    StatementVisitor::visit_body(&mut names, body);
-    let mut collector = Collector {
-        names: names.bound,
-        found: Vec::new(),
-    };
-    collector.visit_body(body);
-    collector.found
+/// The file references of one module, found on the import collector's walk
+/// ([`super::imports::Collector`]): one walk over every expression of a file, not two. The
+/// walk calls [`FileRefs::enter`] before an expression's children and [`FileRefs::leave`] after
+/// them, and leaves out bare string statements ([`is_docstring`]).
+pub struct FileRefs {
+    names: HashMap<String, Value>,
+    found: Vec<RawFileRef>,
+    /// How many enclosing expressions were taken whole (or are the file's own folder): below
+    /// them nothing is taken again.
+    taken: u32,
+    /// The offsets of the literals on the right of a `/` already taken with it, to pass over.
+    right_sides: Vec<TextSize>,
+}
+
+impl FileRefs {
+    /// Ready for the walk of `body`, knowing the names bound to paths anywhere in it.
+    pub fn new(body: &[Stmt]) -> Self {
+        let mut names = Names::default();
+        StatementVisitor::visit_body(&mut names, body);
+        Self {
+            names: names.bound,
+            found: Vec::new(),
+            taken: 0,
+            right_sides: Vec::new(),
+        }
+    }
+
+    /// Takes `expr` if it is a reference; `true` when its children are to be passed over
+    /// (then [`FileRefs::leave`] gets `true` after them).
+    pub fn enter(&mut self, expr: &Expr) -> bool {
+        // A name bound to a path was taken where it was bound, not at each use.
+        if self.taken > 0 || matches!(expr, Expr::Name(_)) {
+            return false;
+        }
+        let compound = !matches!(expr, Expr::StringLiteral(_));
+        if !compound && let Some(at) = self.right_sides.iter().rposition(|&o| o == expr.start()) {
+            self.right_sides.swap_remove(at);
+            return false;
+        }
+        if let Some(value) = evaluate(expr, &self.names) {
+            let found = match value {
+                Value::Dir { up, parts } if !parts.is_empty() => {
+                    Some((Anchor::FileFolder { up }, parts, true))
+                }
+                Value::Lit(parts) if !parts.is_empty() => {
+                    let folder = compound || parts.len() > 1;
+                    Some((Anchor::Literal, parts, folder))
+                }
+                _ => None,
+            };
+            if let Some((anchor, parts, folder)) = found {
+                self.found.push(RawFileRef {
+                    anchor,
+                    path: parts.join("/"),
+                    folder,
+                    offset: expr.start(),
+                });
+                self.taken += 1;
+                return true;
+            }
+            if compound {
+                // `Path(__file__).parent` alone: the file's own folder, not a file it reads.
+                self.taken += 1;
+                return true;
+            }
+        }
+        // `ROOT / "certs"` with `ROOT` imported from elsewhere: the right side is still a path,
+        // taken here and not again when the walk reaches it; the left side is walked as usual.
+        if let Expr::BinOp(binop) = expr
+            && binop.op == Operator::Div
+            && let Expr::StringLiteral(literal) = &*binop.right
+            && let Some(parts) = literal_parts(literal.value.to_str())
+        {
+            self.found.push(RawFileRef {
+                anchor: Anchor::Literal,
+                path: parts.join("/"),
+                folder: true,
+                offset: binop.right.start(),
+            });
+            self.right_sides.push(binop.right.start());
+        }
+        false
+    }
+
+    /// After the children of an expression [`FileRefs::enter`] saw, with what it returned.
+    pub fn leave(&mut self, entered: bool) {
+        if entered {
+            self.taken -= 1;
+        }
+    }
+
+    pub fn into_found(self) -> Vec<RawFileRef> {
+        self.found
+    }
+}
+
+/// A bare string statement (a docstring): it names nothing the code reads, and holds no import.
+pub fn is_docstring(stmt: &Stmt) -> bool {
+    matches!(stmt, Stmt::Expr(expr) if expr.value.is_string_literal_expr())
 }
 
 /// Names bound (anywhere in the file) to a path value: the first binding wins. Bindings are
@@ -119,72 +207,6 @@ impl<'a> StatementVisitor<'a> for Names {
             self.bound.entry(target.id.to_string()).or_insert(value);
         }
         statement_visitor::walk_stmt(self, stmt);
-    }
-}
-
-struct Collector {
-    names: HashMap<String, Value>,
-    found: Vec<RawFileRef>,
-}
-
-impl<'a> Visitor<'a> for Collector {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        // A docstring (or any bare string statement) names nothing the code reads.
-        if let Stmt::Expr(expr) = stmt
-            && expr.value.is_string_literal_expr()
-        {
-            return;
-        }
-        walk_stmt(self, stmt);
-    }
-
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        // A name bound to a path was taken where it was bound, not at each use.
-        if matches!(expr, Expr::Name(_)) {
-            return;
-        }
-        let compound = !matches!(expr, Expr::StringLiteral(_));
-        if let Some(value) = evaluate(expr, &self.names) {
-            let found = match value {
-                Value::Dir { up, parts } if !parts.is_empty() => {
-                    Some((Anchor::FileFolder { up }, parts, true))
-                }
-                Value::Lit(parts) if !parts.is_empty() => {
-                    let folder = compound || parts.len() > 1;
-                    Some((Anchor::Literal, parts, folder))
-                }
-                _ => None,
-            };
-            if let Some((anchor, parts, folder)) = found {
-                self.found.push(RawFileRef {
-                    anchor,
-                    path: parts.join("/"),
-                    folder,
-                    offset: expr.start(),
-                });
-                return;
-            }
-            if compound {
-                // `Path(__file__).parent` alone: the file's own folder, not a file it reads.
-                return;
-            }
-        }
-        // `ROOT / "certs"` with `ROOT` imported from elsewhere: the right side is still a path.
-        if let Expr::BinOp(binop) = expr
-            && binop.op == Operator::Div
-            && let Expr::StringLiteral(literal) = &*binop.right
-            && let Some(parts) = literal_parts(literal.value.to_str())
-        {
-            self.found.push(RawFileRef {
-                anchor: Anchor::Literal,
-                path: parts.join("/"),
-                folder: true,
-                offset: binop.right.start(),
-            });
-            self.visit_expr(&binop.left);
-            return;
-        }
-        walk_expr(self, expr);
     }
 }
 
@@ -336,10 +358,17 @@ mod tests {
     use super::*;
     use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 
+    /// The references the import collector's walk finds, as a scan takes them.
     fn raw(source: &str) -> Vec<RawFileRef> {
         let parsed = parse_unchecked(source, ParseOptions::from(Mode::Module));
         let body = parsed.syntax().as_module().map_or(&[][..], |m| &m.body[..]);
-        collect(body)
+        let origin = crate::parse::imports::Origin {
+            module: None,
+            is_package: false,
+        };
+        crate::parse::imports::Collector::run(source, body, origin, "x.py")
+            .file_refs
+            .into_found()
     }
 
     fn refs(source: &str) -> Vec<(Anchor, String)> {
@@ -428,6 +457,18 @@ mod tests {
                 ("data".to_string(), true),
                 ("tests/fake-repo".to_string(), true),
             ]
+        );
+    }
+
+    #[test]
+    fn each_literal_of_a_chain_from_an_unknown_name_is_taken_once() {
+        let found: Vec<(String, bool)> = raw("x = ROOT / 'data' / 'x.json'\n")
+            .into_iter()
+            .map(|r| (r.path, r.folder))
+            .collect();
+        assert_eq!(
+            found,
+            [("x.json".to_string(), true), ("data".to_string(), true)]
         );
     }
 

@@ -26,6 +26,7 @@ use ruff_python_ast::{Expr, ExprCall, Stmt, StmtIf, StmtImport, StmtImportFrom};
 use ruff_text_size::{Ranged, TextSize};
 
 use super::dynamic::{self, Bindings, DynamicKind};
+use super::file_refs::{self, FileRefs};
 use super::guards::{self, TypeCheckingTest};
 use super::named::{self, Qualifier};
 use super::{Context, ContextSet};
@@ -79,11 +80,13 @@ pub struct Collector<'a> {
     conditions: Vec<String>,
     pub sites: Vec<RawSite>,
     pub problems: Vec<RawProblem>,
+    /// The paths the code names, found on the same walk.
+    pub file_refs: FileRefs,
 }
 
 impl<'a> Collector<'a> {
     /// Collects every import of `body`, which was parsed from `source`, the file named
-    /// `file_name` (its last path component).
+    /// `file_name` (its last path component), and the paths it names.
     pub fn run(source: &'a str, body: &'a [Stmt], origin: Origin<'a>, file_name: &str) -> Self {
         // One pass over the statements for both: what the names matter to, and what they are.
         let mut bindings = Bindings::default();
@@ -104,6 +107,7 @@ impl<'a> Collector<'a> {
             // file that grew its list from empty reallocated and copied it three times.
             sites: Vec::with_capacity(16),
             problems: Vec::new(),
+            file_refs: FileRefs::new(body),
         };
         let mut found = named::Found::default();
         named::from_module_body(body, file_name, &mut found);
@@ -483,6 +487,9 @@ pub fn resolve_relative(
 
 impl<'a> Visitor<'a> for Collector<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if file_refs::is_docstring(stmt) {
+            return;
+        }
         match stmt {
             Stmt::FunctionDef(def) => {
                 for decorator in &def.decorator_list {
@@ -563,6 +570,15 @@ impl<'a> Visitor<'a> for Collector<'a> {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
+        let taken = self.file_refs.enter(expr);
+        self.visit_expr_imports(expr);
+        self.file_refs.leave(taken);
+    }
+}
+
+impl<'a> Collector<'a> {
+    /// The imports of `expr` and below: [`Visitor::visit_expr`] without the file references.
+    fn visit_expr_imports(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Call(call) => {
                 self.check_dynamic(call);

@@ -17,9 +17,7 @@ use ruff_text_size::TextRange;
 use super::depth::{self, MAX_NESTING};
 use super::imports::{Collector, Origin};
 use super::source_map::{Location, SourceMap};
-use super::{
-    FileImports, FileRef, ImportSite, ParsedFiles, SiteExtra, Sites, decode, file_refs, notebook,
-};
+use super::{FileImports, FileRef, ImportSite, ParsedFiles, SiteExtra, Sites, decode, notebook};
 use crate::cache::parse::ParseCache;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::fsread::FolderOpener;
@@ -336,7 +334,9 @@ fn collect(
         module: file.module.as_ref(),
         is_package: file.is_package,
     };
-    for found in file_refs::collect(body) {
+    let file_name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
+    let collector = Collector::run(text, body, origin, file_name);
+    for found in collector.file_refs.into_found() {
         let Location { cell, line, .. } = map.locate(found.offset);
         out.file_refs.push(FileRef {
             file: file.rel.clone(),
@@ -347,8 +347,6 @@ fn collect(
             folder: found.folder,
         });
     }
-    let file_name = file.rel.rsplit('/').next().unwrap_or(&file.rel);
-    let collector = Collector::run(text, body, origin, file_name);
     let rel: Arc<str> = Arc::from(file.rel.as_str());
     // Sized once: each file's sites are kept until every file is parsed, and a vector grown
     // by doubling (then shrunk to fit) copies them into fresh memory two or three times.
