@@ -1,4 +1,5 @@
-//! The walk over a parsed module that finds every import and stamps its context.
+//! The walk over a parsed module that finds every import and stamps its context, and on the
+//! same walk the paths the code names ([`super::file_refs`]).
 //!
 //! Static imports are found at any depth (functions, methods, class bodies, every compound
 //! statement); dynamic ones (`importlib.import_module`, `__import__`) in any expression position,
@@ -487,6 +488,7 @@ pub fn resolve_relative(
 
 impl<'a> Visitor<'a> for Collector<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        // A docstring holds no import, and names no file the code reads.
         if file_refs::is_docstring(stmt) {
             return;
         }
