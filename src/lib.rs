@@ -11,6 +11,7 @@
 //! Problems in the user's files are [`diagnostic::Diagnostic`]s, collected and reported; only
 //! usage errors and failures of envscan itself end a run early.
 
+pub mod allocator;
 pub mod analysis;
 pub mod cache;
 pub mod classify;

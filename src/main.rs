@@ -3,9 +3,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 // An allocator made for many small, short-lived allocations from several threads (the parse
-// stage's import sites and strings), as uv and ruff use.
+// stage's import sites and strings), as uv and ruff use: mimalloc (see `envscan::allocator`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: envscan::allocator::Mimalloc = envscan::allocator::Mimalloc;
 
 /// `mi_option_purge_delay` in mimalloc.h (the same in v2 and v3; libmimalloc-sys names no
 /// constant for it).
