@@ -70,11 +70,7 @@ impl ModuleName {
 
     /// The first component: `google` for `google.protobuf`.
     pub fn top_level(&self) -> &str {
-        // A byte search: names are short, and `split` sets up a `memchr` searcher per call.
-        match self.0.bytes().position(|b| b == b'.') {
-            Some(dot) => &self.0[..dot],
-            None => &self.0,
-        }
+        top_level(&self.0)
     }
 
     /// The enclosing package: `a.b` for `a.b.c`, `None` for a top-level name.
@@ -138,6 +134,16 @@ impl TryFrom<String> for ModuleName {
 impl From<ModuleName> for String {
     fn from(value: ModuleName) -> Self {
         value.0.into_string()
+    }
+}
+
+/// The first component of a dotted name (`a` for `a.b.c`), for a name held as a plain string
+/// (a graph node's). A byte search: names are short, and `split` sets up a `memchr` searcher
+/// per call.
+pub fn top_level(name: &str) -> &str {
+    match name.bytes().position(|b| b == b'.') {
+        Some(dot) => &name[..dot],
+        None => name,
     }
 }
 

@@ -132,7 +132,7 @@ pub fn report<'a>(scan: &'a ProjectScan, python_version: &str) -> ScanReport<'a>
     let mut tally = Tally::default();
     let nodes = scan.graph.graph.node_weights().zip(&by_node);
     for (node, &(count, first)) in nodes.filter(|(_, (count, _))| *count > 0) {
-        let top = node.name.split('.').next().unwrap_or_default();
+        let top = crate::names::top_level(&node.name);
         match node.kind {
             NodeKind::External => tally.external(top, count, first),
             NodeKind::Stdlib => {
